@@ -1,0 +1,43 @@
+"""Per-task state: the held-lock stack and the cross-release windows.
+
+Kept apart from the shared graph so that tasks can be replayed (or their
+edges extracted) independently and the graph merged afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HeldLock:
+    """An entry of ``curr->held_locks[]``; also the record of a task's latest
+    acquisition of a class (for cross-release windows)."""
+
+    __slots__ = ("lock", "node", "read", "trylock", "ctx", "chain_key", "refs", "site", "stack", "line", "seq")
+
+    def __init__(self, lock: str, node: int, read: int, trylock: bool, ctx: int,
+                 site: Any, stack: Any, line: int, seq: int):
+        self.lock = lock
+        self.node = node
+        self.read = read
+        self.trylock = trylock
+        self.ctx = ctx
+        self.chain_key = 0
+        self.refs = 1
+        self.site = site
+        self.stack = stack
+        self.line = line
+        self.seq = seq
+
+
+class TaskState:
+    __slots__ = ("name", "held", "first_seq", "begins", "last_acq")
+
+    def __init__(self, name: str, seq: int):
+        self.name = name
+        self.held: list[HeldLock] = []
+        self.first_seq = seq
+        #: event node -> seq of the latest ``begin`` of its window in this task
+        self.begins: dict[int, int] = {}
+        #: node -> latest non-try acquisition (or wait) of it by this task
+        self.last_acq: dict[int, HeldLock] = {}

@@ -1,0 +1,1 @@
+"""Readers and writers of the lock trace format (../shared/trace-format.md)."""

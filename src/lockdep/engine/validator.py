@@ -88,7 +88,13 @@ class Validator:
 
     # ------------------------------------------------------------------ locks
     def lock_init(self, lock: str, cls: str, kind: str = "mutex", site: Any = None, line: int = 0) -> None:
-        """Declare ``lock`` a member of ``cls`` (re-keys it if declared before)."""
+        """Declare ``lock`` a member of ``cls`` (re-keys it if declared before).
+
+        Initialising a lock that a task holds is reported like freeing it
+        (the kernel's ``debug_check_no_locks_freed`` in ``*_init``)."""
+        if lock in self.locks:
+            self.free(lock, site, None, line)
+            self.seq -= 1
         self.locks[lock] = LockInfo(cls, kind)
         if site is not None and cls not in self.class_sites:
             self.class_sites[cls] = str(site)

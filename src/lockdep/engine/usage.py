@@ -87,11 +87,17 @@ def acquisition_mask(context: int, irqs_disabled: bool, trylock: bool, read: int
     return mask
 
 
-# (context, irqs_disabled, trylock, read!=0) -> mask; the hot path indexes this.
-MASK_TABLE: dict[tuple[int, bool, bool, bool], int] = {
-    (c, d, t, r): acquisition_mask(c, d, t, int(r))
-    for c in range(4) for d in (False, True) for t in (False, True) for r in (False, True)
-}
+def mask_index(context: int, irqs_disabled: bool, trylock: bool, read: int) -> int:
+    return context * 8 + irqs_disabled * 4 + trylock * 2 + (read != 0)
+
+
+#: mask_index(...) -> usage mask; the hot path indexes this list.
+MASK_TABLE: list[int] = [0] * 32
+for _c in range(4):
+    for _d in (False, True):
+        for _t in (False, True):
+            for _r in (0, 1):
+                MASK_TABLE[mask_index(_c, _d, _t, _r)] = acquisition_mask(_c, _d, _t, _r)
 
 
 def conflicting_bits(new_bit: int) -> int:

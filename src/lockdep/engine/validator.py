@@ -53,11 +53,12 @@ MAX_CHAINS = 1 << 20
 
 
 class LockInfo:
-    __slots__ = ("cls", "kind", "nodes", "read_level")
+    __slots__ = ("cls", "kind", "nodes", "read_level", "reentrant")
 
     def __init__(self, cls: str, kind: str):
         self.cls = cls
         self.kind = kind
+        self.reentrant = kind == "rlock"
         self.nodes: dict[int, int] = {}
         self.read_level = READ_LEVEL[kind]
 
@@ -84,7 +85,9 @@ class Validator:
         self.class_sites: dict[str, str] = {}
         self._seen: set[tuple] = set()
         self._any_used_in = False
-        self.stats = {"chain_cache_hits": 0, "chain_cache_misses": 0, "graph_searches": 0}
+        self.nodes = self.graph.nodes  # shortcut for the hot path
+        self.chain_hits = 0
+        self.stats = {"chain_cache_misses": 0, "graph_searches": 0}
 
     # ------------------------------------------------------------------ locks
     def lock_init(self, lock: str, cls: str, kind: str = "mutex", site: Any = None, line: int = 0) -> None:
@@ -120,11 +123,17 @@ class Validator:
     def acquire(self, task: str, lock: str, mode: str = "exclusive", trylock: bool = False, subclass: int = 0,
                 context: int | str = 0, irqs_disabled: bool = False, site: Any = None, stack: Any = None,
                 line: int = 0) -> None:
+        """``task`` takes ``lock`` (the attempt, before blocking): __lock_acquire."""
         self.seq += 1
-        ts = self.tasks.get(task) or self._task(task)
-        info = self.locks.get(lock) or self._lock(lock)
-        if info.kind == "rlock":
-            for h in ts.held:
+        ts = self.tasks.get(task)
+        if ts is None:
+            ts = self._task(task)
+        info = self.locks.get(lock)
+        if info is None:
+            info = self._lock(lock)
+        held = ts.held
+        if info.reentrant:
+            for h in held:
                 if h.lock == lock:  # reentrant: the owner takes it again
                     h.refs += 1
                     return
@@ -135,14 +144,23 @@ class Validator:
         if nid is None:
             nid = self._node_of(info, subclass)
         h = HeldLock(lock, nid, read, trylock, context, site, stack, line, self.seq)
-        umask = MASK_TABLE[(context, irqs_disabled, trylock, read != 0)]
-        if umask & ~self.graph.nodes[nid].usage:
+        umask = MASK_TABLE[context * 8 + irqs_disabled * 4 + trylock * 2 + (read != 0)]
+        if umask & ~self.nodes[nid].usage:
             self._mark_usage(ts, h, umask)
+        # fast path: a chain of held classes seen before needs no graph work
+        if held and held[-1].ctx == context:
+            key = h.chain_key = hash((held[-1].chain_key, nid * 4 + read))
+            if not trylock and key in self.chains:
+                self.chain_hits += 1
+                held.append(h)
+                ts.last_acq[nid] = h
+                return
         self._push(ts, h)
         if not trylock:
             ts.last_acq[nid] = h
 
     def _push(self, ts: TaskState, h: HeldLock) -> None:
+        """Push with the slow path: compute the chain key, validate the chain if new."""
         held = ts.held
         hid = h.node * 4 + h.read
         if held and held[-1].ctx == h.ctx:
@@ -154,7 +172,7 @@ class Validator:
         h.chain_key = key
         if not h.trylock:
             if key in self.chains:
-                self.stats["chain_cache_hits"] += 1
+                self.chain_hits += 1
             else:
                 self.stats["chain_cache_misses"] += 1
                 self._validate_chain(ts, h, head)
@@ -167,8 +185,15 @@ class Validator:
 
     def release(self, task: str, lock: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
         self.seq += 1
-        ts = self.tasks.get(task) or self._task(task)
+        ts = self.tasks.get(task)
+        if ts is None:
+            ts = self._task(task)
         held = ts.held
+        if held:
+            top = held[-1]
+            if top.lock == lock and top.refs == 1:  # fast path: LIFO release
+                held.pop()
+                return
         for i in range(len(held) - 1, -1, -1):
             if held[i].lock == lock:
                 break
@@ -505,6 +530,7 @@ class Validator:
             "edges": self.graph.n_edges,
             "chains": len(self.chains),
             "findings": len(self.findings),
+            "chain_cache_hits": self.chain_hits,
             **self.stats,
             "limits_reached": list(self.limits_reached),
         }

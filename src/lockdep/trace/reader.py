@@ -6,6 +6,7 @@ physical line number.  Input may be gzip-compressed or ``-`` (stdin).
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import sys
@@ -83,17 +84,9 @@ def _expected(typ: str) -> str:
     return _EXPECT[typ]
 
 
-def validate(obj: Any) -> str | None:
-    """Return what is wrong with one decoded event, or None."""
-    if type(obj) is not dict:
-        return f"expected a JSON object, got {type(obj).__name__ if obj is not None else 'null'}"
-    op = obj.get("op")
-    if op is None:
-        return 'missing field "op"'
-    spec = OPS.get(op) if type(op) is str else None
-    if spec is None:
-        return f"unknown op {op!r} (expected one of {', '.join(OPS)})"
-    required, optional = spec
+def _explain(obj: dict, op: str) -> str:
+    """The detailed message for an event the fast check rejected."""
+    required, optional = OPS[op]
     for name, typ in required.items():
         if name not in obj:
             return f'{op}: missing field "{name}" (needs {", ".join(required)})'
@@ -103,6 +96,46 @@ def validate(obj: Any) -> str | None:
         for name, typ in table.items():
             if name in obj and not _check(obj[name], typ):
                 return f'{op}: field "{name}" must be {_expected(typ)}, got {_show(obj[name])}'
+    raise AssertionError("valid event rejected")  # pragma: no cover
+
+
+_PLAIN = {NAME: str, STR: str, BOOL: bool, INT: int}
+
+# op -> (required names, other required fields, {field: exact Python type}, {field: type name} for the rest)
+_FAST = {
+    op: (tuple(n for n, t in req.items() if t == NAME), tuple(n for n, t in req.items() if t != NAME),
+         {"op": str, **{n: _PLAIN[t] for n, t in {**req, **opt, **_COMMON}.items() if t in _PLAIN}},
+         {n: t for n, t in {**req, **opt, **_COMMON}.items() if t not in _PLAIN})
+    for op, (req, opt) in OPS.items()
+}
+
+
+def validate(obj: Any) -> str | None:
+    """Return what is wrong with one decoded event, or None (the per-line hot path)."""
+    if type(obj) is not dict:
+        return f"expected a JSON object, got {type(obj).__name__ if obj is not None else 'null'}"
+    op = obj.get("op")
+    spec = _FAST.get(op) if type(op) is str else None
+    if spec is None:
+        if op is None:
+            return 'missing field "op"'
+        return f"unknown op {op!r} (expected one of {', '.join(OPS)})"
+    names, required, plain, other = spec
+    for name in names:
+        v = obj.get(name)
+        if type(v) is not str or not v:
+            return _explain(obj, op)
+    for name in required:
+        if name not in obj:
+            return _explain(obj, op)
+    if len(obj) > len(names) + 1:
+        for k, v in obj.items():
+            t = plain.get(k)
+            if t is not None:
+                if type(v) is not t:
+                    return _explain(obj, op)
+            elif k in other and not _check(v, other[k]):
+                return _explain(obj, op)
     return None
 
 
@@ -139,12 +172,12 @@ def read_events(path: str, stream: IO[bytes] | None = None) -> Iterator[tuple[in
             if not s or s[:1] == b"#":
                 continue
             try:
-                s.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise InputError(path, lineno, f"not valid UTF-8 (byte {e.start + 1})") from None
-            try:
                 obj = _loads(s)
             except (_JSONError, ValueError) as e:
+                try:
+                    s.decode("utf-8")
+                except UnicodeDecodeError as u:
+                    raise InputError(path, lineno, f"not valid UTF-8 (byte {u.start + 1})") from None
                 raise InputError(path, lineno, f"malformed JSON: {_json_msg(e)}") from None
             err = validate(obj)
             if err is not None:
@@ -168,6 +201,13 @@ def _json_msg(e: Exception) -> str:
 def feed(v: Validator, ev: dict, line: int) -> None:
     """Apply one validated event to the validator."""
     op = ev["op"]
+    if len(ev) == 3:  # the common case: op, task, lock only
+        if op == "acquire":
+            v.acquire(ev["task"], ev["lock"], line=line)
+            return
+        if op == "release":
+            v.release(ev["task"], ev["lock"], line=line)
+            return
     g = ev.get
     if op == "acquire":
         v.acquire(ev["task"], ev["lock"], g("mode", "exclusive"), g("try", False), g("subclass", 0),
@@ -194,9 +234,28 @@ def replay(paths: list[str], v: Validator | None = None, first: bool = False) ->
     """Validate every event of every file; with ``first``, stop analysing after the first finding
     (the rest of the input is still checked for validity)."""
     v = v if v is not None else Validator()
+    acquire, release = v.acquire, v.release
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # millions of short-lived dicts, no reference cycles: the collector only costs time
+    try:
+        _replay_files(paths, v, first, acquire, release)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return v
+
+
+def _replay_files(paths: list[str], v: Validator, first: bool, acquire: Any, release: Any) -> None:
     for path in paths:
         for line, ev in read_events(path):
             if first and v.findings:
                 continue
+            if len(ev) == 3:  # inline the common case of feed()
+                op = ev["op"]
+                if op == "acquire":
+                    acquire(ev["task"], ev["lock"], line=line)
+                    continue
+                if op == "release":
+                    release(ev["task"], ev["lock"], line=line)
+                    continue
             feed(v, ev, line)
-    return v

@@ -13,6 +13,7 @@ Findings are deduplicated: each distinct problem is reported once.
 
 from __future__ import annotations
 
+import _thread
 from typing import Any, Callable, Iterable
 
 from . import findings as F
@@ -71,8 +72,18 @@ class Validator:
     """Feed events, read ``findings``.  One instance = one lockdep "boot"."""
 
     def __init__(self, *, chain_cache: bool = True, max_chains: int = MAX_CHAINS,
-                 on_finding: Callable[[Finding], None] | None = None):
+                 on_finding: Callable[[Finding], None] | None = None,
+                 site_str: Callable[[Any], str] = str,
+                 current_stack: Callable[[], list[str]] | None = None):
+        """``site_str`` formats the opaque ``site`` objects of events; ``current_stack``
+        (for live callers such as the Python runtime) gives the caller's stack on the
+        slow path, when an acquisition without a recorded stack creates a witness."""
         self.graph = Graph()
+        self.site_str = site_str
+        self.current_stack = current_stack
+        # Serialises the slow path (graph, chain cache, findings) between threads,
+        # like the kernel's graph lock; the fast path only reads.
+        self.graph_lock = _thread.RLock()
         self.locks: dict[str, LockInfo] = {}
         self.tasks: dict[str, TaskState] = {}
         self.findings: list[Finding] = []
@@ -131,22 +142,29 @@ class Validator:
         info = self.locks.get(lock)
         if info is None:
             info = self._lock(lock)
-        held = ts.held
         if info.reentrant:
-            for h in held:
+            for h in ts.held:
                 if h.lock == lock:  # reentrant: the owner takes it again
                     h.refs += 1
                     return
         if context.__class__ is str:
             context = CONTEXTS[context]
-        read = info.read_level[mode]
         nid = info.nodes.get(subclass)
         if nid is None:
             nid = self._node_of(info, subclass)
+        self.acquire_resolved(ts, lock, nid, info.read_level[mode], trylock, context, irqs_disabled, site, stack,
+                              line)
+
+    def acquire_resolved(self, ts: TaskState, lock: Any, nid: int, read: int, trylock: bool = False,
+                         context: int = 0, irqs_disabled: bool = False, site: Any = None, stack: Any = None,
+                         line: int = 0) -> HeldLock:
+        """The acquisition proper, for callers that keep their own task states and class ids."""
+        held = ts.held
         h = HeldLock(lock, nid, read, trylock, context, site, stack, line, self.seq)
         umask = MASK_TABLE[context * 8 + irqs_disabled * 4 + trylock * 2 + (read != 0)]
         if umask & ~self.nodes[nid].usage:
-            self._mark_usage(ts, h, umask)
+            with self.graph_lock:
+                self._mark_usage(ts, h, umask)
         # fast path: a chain of held classes seen before needs no graph work
         if held and held[-1].ctx == context:
             key = h.chain_key = hash((held[-1].chain_key, nid * 4 + read))
@@ -154,10 +172,11 @@ class Validator:
                 self.chain_hits += 1
                 held.append(h)
                 ts.last_acq[nid] = h
-                return
+                return h
         self._push(ts, h)
         if not trylock:
             ts.last_acq[nid] = h
+        return h
 
     def _push(self, ts: TaskState, h: HeldLock) -> None:
         """Push with the slow path: compute the chain key, validate the chain if new."""
@@ -174,13 +193,15 @@ class Validator:
             if key in self.chains:
                 self.chain_hits += 1
             else:
-                self.stats["chain_cache_misses"] += 1
-                self._validate_chain(ts, h, head)
-                if self.chain_cache:
-                    if len(self.chains) < self.max_chains:
-                        self.chains.add(key)
-                    elif "MAX_CHAINS" not in self.limits_reached:
-                        self.limits_reached.append("MAX_CHAINS")
+                with self.graph_lock:
+                    if key not in self.chains:  # re-check under the lock, as the kernel does
+                        self.stats["chain_cache_misses"] += 1
+                        self._validate_chain(ts, h, head)
+                        if self.chain_cache:
+                            if len(self.chains) < self.max_chains:
+                                self.chains.add(key)
+                            elif "MAX_CHAINS" not in self.limits_reached:
+                                self.limits_reached.append("MAX_CHAINS")
         held.append(h)
 
     def release(self, task: str, lock: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
@@ -238,8 +259,8 @@ class Validator:
                 if h.lock == lock:
                     name = self.graph.name(h.node)
                     self._report(Finding(F.HELD_FREED, [name], [h.line, line], ts.name, line,
-                                         details={"site": _str(site), "stack": _resolve(stack),
-                                                  "lock": lock, "acquired_at": _str(h.site)},
+                                         details={"site": self._site(site), "stack": self._stack(stack),
+                                                  "lock": str(lock), "acquired_at": self._site(h.site)},
                                          held=self._held_info(ts)), (F.HELD_FREED, name))
                     break
 
@@ -248,25 +269,27 @@ class Validator:
         """``task`` blocks until ``event``: every held lock must come before it."""
         self.seq += 1
         ts = self.tasks.get(task) or self._task(task)
-        eid = self.graph.node(event, "event")
-        w = HeldLock(event, eid, 0, False, 0, site, stack, line, self.seq)
-        for h in list(ts.held):
-            if h.node == eid:
-                self._recursive(ts, w, h, waiting=True)
-                continue
-            self._add_dependency(ts, h, w, "wait")
-        ts.last_acq[eid] = w
+        with self.graph_lock:
+            eid = self.graph.node(event, "event")
+            w = HeldLock(event, eid, 0, False, 0, site, stack, line, self.seq)
+            for h in list(ts.held):
+                if h.node == eid:
+                    self._recursive(ts, w, h, waiting=True)
+                    continue
+                self._add_dependency(ts, h, w, "wait")
+            ts.last_acq[eid] = w
 
     def signal(self, task: str, event: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
         """``event`` happens: what ``task`` took inside the event's window must come before it."""
         self.seq += 1
         ts = self.tasks.get(task) or self._task(task)
-        eid = self.graph.node(event, "event")
-        start = ts.begins.get(eid, ts.first_seq)
-        sig = HeldLock(event, eid, 0, False, 0, site, stack, line, self.seq)
-        for nid, h in list(ts.last_acq.items()):
-            if h.seq >= start and nid != eid:
-                self._add_dependency(ts, sig, h, "signal")
+        with self.graph_lock:
+            eid = self.graph.node(event, "event")
+            start = ts.begins.get(eid, ts.first_seq)
+            sig = HeldLock(event, eid, 0, False, 0, site, stack, line, self.seq)
+            for nid, h in list(ts.last_acq.items()):
+                if h.seq >= start and nid != eid:
+                    self._add_dependency(ts, sig, h, "signal")
 
     def begin(self, task: str, event: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
         self.seq += 1
@@ -281,7 +304,7 @@ class Validator:
             return
         names = _unique(self.graph.name(h.node) for h in ts.held)
         self._report(Finding(F.HELD_AT_EXIT, names, sorted({h.line for h in ts.held} | {line}), task, line,
-                             details={"site": _str(site)}, held=self._held_info(ts)),
+                             details={"site": self._site(site)}, held=self._held_info(ts)),
                      (F.HELD_AT_EXIT, tuple(names)))
 
     def fork(self, task: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
@@ -294,7 +317,7 @@ class Validator:
         held = [hi for ts in holders for hi in self._held_info(ts)]
         lines = sorted({h.line for ts in holders for h in ts.held} | {line})
         self._report(Finding(F.HELD_AT_FORK, names, lines, task, line,
-                             details={"site": _str(site), "stack": _resolve(stack),
+                             details={"site": self._site(site), "stack": self._stack(stack),
                                       "holders": [ts.name for ts in holders]}, held=held),
                      (F.HELD_AT_FORK, tuple(names)))
 
@@ -352,8 +375,8 @@ class Validator:
         return frozenset(h.node for h in ts.held if h.read == 0 and h.node != prev.node and h.node != nxt.node)
 
     def _witness(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, how: str) -> Witness:
-        return Witness(nxt.line, ts.name, nxt.site, _resolve(nxt.stack), prev.line, prev.site,
-                       _resolve(prev.stack), how)
+        return Witness(nxt.line, ts.name, self._site(nxt.site), self._stack(nxt.stack, how != "signal"), prev.line,
+                       self._site(prev.site), self._stack(prev.stack, how == "signal"), how)
 
     # ----------------------------------------------------------- usage bits
     def _mark_usage(self, ts: TaskState, h: HeldLock, umask: int) -> None:
@@ -364,7 +387,7 @@ class Validator:
         bits.sort(key=bit_dir)  # USED_IN before ENABLED, as mark_usage does
         for b in bits:
             node.usage |= flag(b)
-            node.usage_witness[b] = Witness(h.line, ts.name, h.site, _resolve(h.stack))
+            node.usage_witness[b] = Witness(h.line, ts.name, self._site(h.site), self._stack(h.stack))
             if bit_dir(b) == USED_IN:
                 self._any_used_in = True
             conflict = node.usage & conflicting_bits(b)
@@ -413,23 +436,25 @@ class Validator:
 
     # -------------------------------------------------------------- reports
     def _report(self, f: Finding, key: tuple) -> None:
-        if key in self._seen:
-            return
-        self._seen.add(key)
+        with self.graph_lock:
+            if key in self._seen:
+                return
+            self._seen.add(key)
+            self.findings.append(f)
         f.sites = {c: self.class_sites[c.split("/")[0]] for c in f.classes if c.split("/")[0] in self.class_sites}
-        self.findings.append(f)
         if self.on_finding is not None:
             self.on_finding(f)
 
     def _held_info(self, ts: TaskState) -> list[HeldInfo]:
         g = self.graph
-        return [HeldInfo(g.name(h.node), h.lock, usage_string(g.nodes[h.node].usage), _mode(h), _str(h.site), h.line)
+        return [HeldInfo(g.name(h.node), str(h.lock), usage_string(g.nodes[h.node].usage), _mode(h),
+                         self._site(h.site), h.line)
                 for h in ts.held]
 
     def _lock_desc(self, h: HeldLock) -> dict:
         node = self.graph.nodes[h.node]
-        return {"class": node.name, "lock": h.lock, "usage": usage_string(node.usage), "mode": _mode(h),
-                "site": _str(h.site), "line": h.line, "event": node.kind == "event"}
+        return {"class": node.name, "lock": str(h.lock), "usage": usage_string(node.usage), "mode": _mode(h),
+                "site": self._site(h.site), "line": h.line, "event": node.kind == "event"}
 
     def _circular(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, path: list[int], how: str,
                   gates: frozenset[int]) -> None:
@@ -456,10 +481,12 @@ class Validator:
         if guard:
             order = [h.node for h in ts.held]
             guarded_by = g.name(min(guard, key=lambda n: order.index(n) if n in order else len(order)))
-        f = Finding(F.CIRCULAR, names, sorted(x for x in lines if x), ts.name, nxt.line, guarded_by,
+        f = Finding(F.CIRCULAR, names, sorted(x for x in lines if x), ts.name,
+                    prev.line if how == "signal" else nxt.line, guarded_by,
                     details={"how": how, "acquiring": self._lock_desc(nxt), "holding": self._lock_desc(prev),
-                             "site": _str(nxt.site), "stack": _resolve(nxt.stack) if how != "signal" else None,
-                             "signal_site": _str(prev.site) if how == "signal" else None,
+                             "site": self._site(nxt.site),
+                             "stack": self._stack(nxt.stack) if how != "signal" else None,
+                             "signal_site": self._site(prev.site) if how == "signal" else None,
                              "chain": chain,
                              "new_edge": {"from": g.name(prev.node), "to": g.name(nxt.node),
                                           "dep": dep_names(calc_dep(prev.read, nxt.read))}},
@@ -471,7 +498,7 @@ class Validator:
         f = Finding(F.RECURSIVE, [name], sorted({held.line, nxt.line}), ts.name, nxt.line,
                     details={"acquiring": self._lock_desc(nxt), "holding": self._lock_desc(held),
                              "same_instance": held.lock == nxt.lock, "waiting": waiting,
-                             "stack": _resolve(nxt.stack)},
+                             "stack": self._stack(nxt.stack)},
                     held=self._held_info(ts))
         self._report(f, (F.RECURSIVE, name))
 
@@ -480,7 +507,7 @@ class Validator:
         f = Finding(F.INCONSISTENT, [node.name], sorted({h.line, w.line if w else 0} - {0}), ts.name, h.line,
                     details={"old_usage": usage_name(old), "new_usage": usage_name(new),
                              "state": STATE_NAMES[bit_state(new)], "acquiring": self._lock_desc(h),
-                             "registered": w.to_dict() if w else None, "stack": _resolve(h.stack)},
+                             "registered": w.to_dict() if w else None, "stack": self._stack(h.stack)},
                     held=self._held_info(ts))
         self._report(f, (F.INCONSISTENT, node.name, bit_state(new)))
 
@@ -509,7 +536,7 @@ class Validator:
                              "unsafe_usage": usage_name(unsafe_bits[0]) if unsafe_bits else None,
                              "safe_registered": sw.to_dict() if sw else None,
                              "unsafe_registered": uw.to_dict() if uw else None,
-                             "chain": chain, "stack": _resolve(h.stack)},
+                             "chain": chain, "stack": self._stack(h.stack)},
                     held=self._held_info(ts))
         self._report(f, (F.IRQ_INVERSION, tuple(names), state))
 
@@ -517,11 +544,24 @@ class Validator:
         name = info.cls
         holders = [t.name for t in self.tasks.values() if any(h.lock == lock for h in t.held)]
         f = Finding(F.BAD_UNLOCK, [name], [line], ts.name, line,
-                    details={"lock": lock, "site": _str(site), "stack": _resolve(stack), "held_by": holders},
+                    details={"lock": str(lock), "site": self._site(site), "stack": self._stack(stack),
+                             "held_by": holders},
                     held=self._held_info(ts))
         self._report(f, (F.BAD_UNLOCK, name))
 
     # ---------------------------------------------------------------- misc
+    def _site(self, site: Any) -> str | None:
+        return None if site is None else self.site_str(site)
+
+    def _stack(self, stack: Any, current: bool = True) -> list[str] | None:
+        """A recorded stack as strings; for the acquisition being made now (``current``) without
+        one, the live caller's stack when the validator has a ``current_stack`` hook."""
+        if stack is None:
+            return self.current_stack() if current and self.current_stack is not None else None
+        if callable(stack):
+            stack = stack()
+        return [str(s) for s in stack]
+
     def summary(self) -> dict:
         return {
             "events": self.seq,
@@ -539,18 +579,6 @@ class Validator:
 def _mode(h: HeldLock) -> str:
     m = ("write", "read", "recursive-read")[h.read]
     return m + ("/try" if h.trylock else "")
-
-
-def _str(x: Any) -> str | None:
-    return None if x is None else str(x)
-
-
-def _resolve(stack: Any) -> list[str] | None:
-    if stack is None:
-        return None
-    if callable(stack):
-        stack = stack()
-    return [str(s) for s in stack]
 
 
 def _unique(xs: Iterable[str]) -> list[str]:

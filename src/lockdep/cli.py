@@ -103,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-") or argv[:1] == ["-m"]:
-        argv = ["run", *argv]  # python -m lockdep script.py ...
+    if argv and argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]  # python -m lockdep [run options] script.py ...
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

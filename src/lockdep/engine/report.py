@@ -39,8 +39,13 @@ def _witness_lines(w: dict | None) -> list[str]:
     prev = f"; the earlier lock was taken at {w['prev_site']}" if w.get("prev_site") else ""
     if w.get("how") == "signal":
         prev = f"; the event was signalled at {w['prev_site']}" if w.get("prev_site") else ""
-    out.append(f"       [{how} by {w['task']} at trace line {w['line']}{prev}]")
+    at = f" at trace line {w['line']}" if w.get("line") else ""
+    out.append(f"       [{how} by {w['task']}{at}{prev}]")
     return out
+
+
+def _where(line: int) -> str:
+    return f"trace line {line}, " if line else ""
 
 
 def _held(f: Finding) -> list[str]:
@@ -50,7 +55,7 @@ def _held(f: Finding) -> list[str]:
     out = [f"{n} lock{'s' if n != 1 else ''} held by {f.task}:"]
     for i, h in enumerate(f.held):
         at = f", at: {h.site}" if h.site else ""
-        out.append(f" #{i}: ({h.cls}){h.usage}{at} [trace line {h.line}]")
+        out.append(f" #{i}: ({h.cls}){h.usage}{at}" + (f" [trace line {h.line}]" if h.line else ""))
     return out
 
 
@@ -98,10 +103,12 @@ def render_circular(f: Finding) -> list[str]:
         out += ["", f"-> #{k} ({names[k]}) [{'/'.join(e['dep'])}]:"] + _witness_lines(e["witness"])
     out += ["", f"-> #0 ({names[0]}):"]
     if how == "signal":
-        out += _stack_lines(None, acq.get("site")) + [f"       [taken by {f.task} at trace line {acq['line']}, "
-                                                      f"then the event was signalled at trace line {f.line}]"]
+        taken = f" at trace line {acq['line']}" if acq.get("line") else ""
+        signalled = f" at trace line {f.line}" if f.line else f" at {d.get('signal_site')}"
+        out += _stack_lines(None, acq.get("site")) + [f"       [taken by {f.task}{taken}, "
+                                                      f"then the event was signalled{signalled}]"]
     else:
-        out += _stack_lines(d.get("stack"), d.get("site")) + [f"       [trace line {f.line}, task {f.task}]"]
+        out += _stack_lines(d.get("stack"), d.get("site")) + [f"       [{_where(f.line)}task {f.task}]"]
     out += ["", "other info that might help us debug this:", ""]
     if len(names) > 2:
         out += ["Chain exists of:", "  " + " --> ".join(names), ""]
@@ -157,7 +164,7 @@ def render_inconsistent(f: Finding) -> list[str]:
     reg = d.get("registered")
     if reg:
         out += _stack_lines(reg.get("stack"), reg.get("site"), "  ") + [
-            f"  [trace line {reg['line']}, task {reg['task']}]"]
+            f"  [{_where(reg['line'])}task {reg['task']}]"]
     interrupt = "<Signal>" if d["state"] == "HANDLER" else "<Interrupt>"
     out += ["", "other info that might help us debug this:", " Possible unsafe locking scenario:", "",
             "       CPU0", "       ----", f"  lock({cls});", f"  {interrupt}", f"    lock({cls});", "",
@@ -187,7 +194,7 @@ def render_irq_inversion(f: Finding) -> list[str]:
         out.append(f"the {state}-{label} lock ({cls}) became {usage} at:")
         if reg:
             out += _stack_lines(reg.get("stack"), reg.get("site"), "  ") + [
-                f"  [trace line {reg['line']}, task {reg['task']}]"]
+                f"  [{_where(reg['line'])}task {reg['task']}]"]
         out.append("")
     for e in d["chain"]:
         if e["witness"]:

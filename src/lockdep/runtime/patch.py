@@ -1,0 +1,212 @@
+"""Install and remove the instrumentation: rebinds the ``threading`` factories
+and wraps the waits that are not conditions (``Thread.join``, futures).
+
+Originals are captured at import, so re-installing never wraps a wrapper.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as _cf
+import concurrent.futures._base as _cf_base
+import concurrent.futures.thread as _cf_thread
+import os
+import signal as _signal
+import sys
+import threading
+from typing import Any, Callable
+
+from ..engine.usage import HANDLER_CTX
+from . import primitives
+from .state import Runtime
+
+_getframe = sys._getframe
+
+ORIGINALS: dict[tuple[Any, str], Any] = {}
+for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Condition"),
+                      (threading.Thread, "_bootstrap_inner"), (threading.Thread, "join"),
+                      (_cf_base.Future, "result"), (_cf_base.Future, "exception"),
+                      (_cf_thread._WorkItem, "__init__"), (_cf_thread._WorkItem, "run"),
+                      (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
+                      (_signal, "signal"), (_signal, "getsignal")):
+    ORIGINALS[(_owner, _name)] = getattr(_owner, _name)
+
+
+def _orig(owner: Any, name: str) -> Any:
+    return ORIGINALS[(owner, name)]
+
+
+# ------------------------------------------------------------------ threads
+def thread_event(t: threading.Thread) -> str:
+    return f"(thread){t.name}"
+
+
+def _bootstrap_inner(self: threading.Thread) -> None:
+    rt = primitives.current
+    ts = None
+    if rt is not None:
+        ts = rt.thread_named(self.name)
+        ts.thread_event = thread_event(self)
+    try:
+        _orig(threading.Thread, "_bootstrap_inner")(self)
+    finally:
+        rt = primitives.current
+        if rt is not None and ts is not None:
+            rt.thread_exit(ts)
+
+
+def _join(self: threading.Thread, timeout: float | None = None) -> None:
+    rt = primitives.current
+    if rt is None or timeout is not None or self is threading.current_thread() or not self._started.is_set():
+        return _orig(threading.Thread, "join")(self, timeout)
+    ev = thread_event(self)
+    rt.wait(rt.thread(), ev, _getframe(1), open_windows=False)
+    try:
+        return _orig(threading.Thread, "join")(self, timeout)
+    finally:
+        rt.wait_done(ev)
+
+
+# ------------------------------------------------------------------ futures
+def _work_item_init(self: Any, future: Any, fn: Callable, args: Any, kwargs: Any) -> None:
+    _orig(_cf_thread._WorkItem, "__init__")(self, future, fn, args, kwargs)
+    if primitives.current is not None:
+        name = getattr(fn, "__qualname__", None) or getattr(type(fn), "__qualname__", "callable")
+        future._ld_event = f"(future){getattr(fn, '__module__', None) or '?'}.{name}"
+
+
+def _work_item_run(self: Any) -> None:
+    rt = primitives.current
+    ev = getattr(self.future, "_ld_event", None)
+    if rt is None or ev is None:
+        return _orig(_cf_thread._WorkItem, "run")(self)
+    ts = rt.thread()
+    rt.begin(ts, ev)  # the window of a work item is its execution
+    try:
+        return _orig(_cf_thread._WorkItem, "run")(self)
+    finally:
+        rt.signal(ts, ev)
+
+
+def _future_wait(futures: Any, frame: Any) -> list[str]:
+    rt = primitives.current
+    if rt is None:
+        return []
+    ts = rt.thread()
+    events = list(dict.fromkeys(ev for f in futures if (ev := getattr(f, "_ld_event", None)) is not None))
+    for ev in events:
+        rt.wait(ts, ev, frame, open_windows=False)
+    return events
+
+
+def _waited(method: str) -> Callable:
+    def wrapper(self: Any, timeout: float | None = None) -> Any:
+        events = _future_wait([self], _getframe(1)) if timeout is None else []
+        try:
+            return _orig(_cf_base.Future, method)(self, timeout)
+        finally:
+            for ev in events:
+                primitives.current and primitives.current.wait_done(ev)
+
+    wrapper.__name__ = method
+    return wrapper
+
+
+def _wait(fs: Any, timeout: float | None = None, return_when: str = _cf_base.ALL_COMPLETED) -> Any:
+    fs = list(fs) if not isinstance(fs, (set, frozenset, list, tuple)) else fs
+    events = _future_wait(fs, _getframe(1)) if timeout is None else []
+    try:
+        return _orig(_cf_base, "wait")(fs, timeout, return_when)
+    finally:
+        for ev in events:
+            primitives.current and primitives.current.wait_done(ev)
+
+
+def _as_completed(fs: Any, timeout: float | None = None) -> Any:
+    fs = list(fs)
+    events = _future_wait(fs, _getframe(1)) if timeout is None else []
+    for ev in events:
+        primitives.current and primitives.current.wait_done(ev)
+    return _orig(_cf_base, "as_completed")(fs, timeout)
+
+
+# ------------------------------------------------------------------ signals
+_handlers: dict[int, Any] = {}
+
+
+def _signal_signal(signalnum: int, handler: Any) -> Any:
+    """Run Python signal handlers in the HANDLER context: a lock they share
+    with normal code can self-deadlock when the signal interrupts its holder."""
+    wrapped = handler
+    if callable(handler) and primitives.current is not None:
+        def wrapped(signum: int, frame: Any) -> Any:
+            rt = primitives.current
+            if rt is None:
+                return handler(signum, frame)
+            ts = rt.thread()
+            saved, ts.ctx = ts.ctx, HANDLER_CTX
+            try:
+                return handler(signum, frame)
+            finally:
+                ts.ctx = saved
+
+        wrapped.__wrapped__ = handler  # type: ignore[attr-defined]
+    previous = _orig(_signal, "signal")(signalnum, wrapped)
+    _handlers[signalnum] = handler
+    return getattr(previous, "__wrapped__", previous)
+
+
+def _signal_getsignal(signalnum: int) -> Any:
+    h = _orig(_signal, "getsignal")(signalnum)
+    return getattr(h, "__wrapped__", h)
+
+
+# --------------------------------------------------------------------- fork
+_fork_hooks_registered = False
+
+
+def _before_fork() -> None:
+    rt = primitives.current
+    if rt is not None:
+        rt.before_fork(_getframe(2))
+
+
+def _after_fork_child() -> None:
+    rt = primitives.current
+    if rt is not None:
+        rt.after_fork_child()
+
+
+# ------------------------------------------------------------------ install
+PATCHES: dict[tuple[Any, str], Any] = {
+    (threading, "Lock"): primitives.Lock,
+    (threading, "RLock"): primitives.RLock,
+    (threading, "Condition"): primitives.Condition,
+    (threading.Thread, "_bootstrap_inner"): _bootstrap_inner,
+    (threading.Thread, "join"): _join,
+    (_cf_base.Future, "result"): _waited("result"),
+    (_cf_base.Future, "exception"): _waited("exception"),
+    (_cf_thread._WorkItem, "__init__"): _work_item_init,
+    (_cf_thread._WorkItem, "run"): _work_item_run,
+    (_cf_base, "wait"): _wait,
+    (_cf_base, "as_completed"): _as_completed,
+    (_cf, "wait"): _wait,
+    (_cf, "as_completed"): _as_completed,
+    (_signal, "signal"): _signal_signal,
+    (_signal, "getsignal"): _signal_getsignal,
+}
+
+
+def install(rt: Runtime) -> None:
+    global _fork_hooks_registered
+    primitives.current = rt
+    for (owner, name), new in PATCHES.items():
+        setattr(owner, name, new)
+    if not _fork_hooks_registered and hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_child)
+        _fork_hooks_registered = True
+
+
+def uninstall() -> None:
+    primitives.current = None
+    for (owner, name), orig in ORIGINALS.items():
+        setattr(owner, name, orig)

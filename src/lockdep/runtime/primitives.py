@@ -1,0 +1,200 @@
+"""Instrumented ``Lock``, ``RLock`` and ``Condition``: same semantics as
+CPython's (they pass ``test.lock_tests``), plus lock events for the validator.
+
+A blocking acquisition is validated *before* it blocks, so a deadlock is
+reported even if it then happens.  ``acquire(blocking=False)`` and
+``acquire(timeout=...)`` cannot wait forever: they are recorded as trylocks
+(held, but no dependency from the locks already held to them).
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import threading
+from typing import Any
+
+from . import state
+
+_allocate_lock = _thread.allocate_lock
+_CRLock = _thread.RLock
+_getframe = sys._getframe
+_OrigCondition = threading.Condition
+
+#: the active runtime, or None: checked on every call
+current: state.Runtime | None = None
+
+
+class Lock:
+    """``threading.Lock`` with lock-dependency validation."""
+
+    __slots__ = ("_block", "_ld_node", "_ld_id", "__weakref__")
+    _ld_owner_bound = False
+
+    def __init__(self) -> None:
+        self._block = _allocate_lock()
+        self._ld_id = None
+        rt = current
+        self._ld_node = rt.class_for(_getframe(1), "mutex") if rt is not None else -1
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        rt = current
+        if rt is None or self._ld_node < 0:
+            return self._block.acquire(blocking, timeout)
+        if blocking and timeout == -1:
+            rt.acquire(self, _getframe(1))
+            try:
+                return self._block.acquire()
+            except BaseException:
+                rt.release(self)
+                raise
+        if self._block.acquire(blocking, timeout):
+            rt.acquire(self, _getframe(1), trylock=True)
+            return True
+        return False
+
+    __enter__ = acquire
+
+    def release(self) -> None:
+        self._block.release()
+        rt = current
+        if rt is not None and self._ld_node >= 0:
+            rt.release(self)
+
+    def __exit__(self, *args: Any) -> None:
+        self.release()
+
+    def locked(self) -> bool:
+        return self._block.locked()
+
+    def acquire_lock(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self.acquire(blocking, timeout)
+
+    def release_lock(self) -> None:
+        self.release()
+
+    def locked_lock(self) -> bool:
+        return self._block.locked()
+
+    def _at_fork_reinit(self) -> None:
+        self._block._at_fork_reinit()
+
+    def __repr__(self) -> str:
+        return (f"<{'locked' if self._block.locked() else 'unlocked'} {type(self).__module__}."
+                f"{type(self).__qualname__} object at {hex(id(self))}>")
+
+
+class RLock:
+    """``threading.RLock`` with lock-dependency validation; only the outermost
+    acquisition and the final release are lock events."""
+
+    __slots__ = ("_block", "_ld_node", "_ld_id", "__weakref__")
+    _ld_owner_bound = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._block = _CRLock()
+        self._ld_id = None
+        rt = current
+        self._ld_node = rt.class_for(_getframe(1), "rlock") if rt is not None else -1
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        rt = current
+        if rt is None or self._ld_node < 0 or self._block._is_owned():
+            return self._block.acquire(blocking, timeout)
+        if blocking and timeout == -1:
+            rt.acquire(self, _getframe(1))
+            try:
+                return self._block.acquire()
+            except BaseException:
+                rt.release(self)
+                raise
+        if self._block.acquire(blocking, timeout):
+            rt.acquire(self, _getframe(1), trylock=True)
+            return True
+        return False
+
+    __enter__ = acquire
+
+    def release(self) -> None:
+        self._block.release()
+        rt = current
+        if rt is not None and self._ld_node >= 0 and not self._block._is_owned():
+            rt.release(self)
+
+    def __exit__(self, *args: Any) -> None:
+        self.release()
+
+    def _is_owned(self) -> bool:
+        return self._block._is_owned()
+
+    def _release_save(self) -> Any:
+        saved = self._block._release_save()
+        rt = current
+        if rt is not None and self._ld_node >= 0:
+            rt.release(self)
+        return saved
+
+    def _acquire_restore(self, saved: Any) -> None:
+        rt = current
+        if rt is not None and self._ld_node >= 0:
+            rt.acquire(self, _getframe(1))
+        self._block._acquire_restore(saved)
+
+    def _recursion_count(self) -> int:
+        return self._block._recursion_count()
+
+    def _at_fork_reinit(self) -> None:
+        self._block._at_fork_reinit()
+
+    def __repr__(self) -> str:
+        r = repr(self._block)
+        return r.replace("_thread.RLock", f"{type(self).__module__}.{type(self).__qualname__}")
+
+
+class Condition(_OrigCondition):
+    """``threading.Condition``: ``wait()`` without a timeout is a wait for the
+    condition's event while holding every other held lock; ``notify()`` signals it."""
+
+    def __init__(self, lock: Any = None) -> None:
+        rt = current
+        if lock is None:
+            lock = RLock.__new__(RLock)
+            lock._block = _CRLock()
+            lock._ld_id = None
+            lock._ld_node = rt.class_for(_getframe(1), "rlock") if rt is not None else -1
+        super().__init__(lock)
+        self._ld_event = rt.event_name(_getframe(1), "condition") if rt is not None else None
+        # Conditions inside Thread and concurrent.futures are modelled by their
+        # own events (thread exit, work item done), not as conditions.
+        self._ld_silent = rt is not None and _internal(_getframe(1))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        rt = current
+        event = self._ld_event
+        if rt is None or event is None or self._ld_silent or timeout is not None:
+            return super().wait(timeout)
+        ts = rt.thread()
+        rt.wait(ts, event, _getframe(1), exclude=self._lock)
+        try:
+            return super().wait(timeout)
+        finally:
+            rt.wait_done(event)
+
+    def notify(self, n: int = 1) -> None:
+        rt = current
+        if rt is not None and self._ld_event is not None and not self._ld_silent and self._waiters:
+            rt.signal(rt.thread(), self._ld_event)
+        super().notify(n)
+
+
+def _internal(frame: Any) -> bool:
+    f = frame
+    while f is not None:
+        code = f.f_code
+        if getattr(code, "co_qualname", code.co_name) == "Thread.__init__" or \
+                "concurrent" in code.co_filename and "futures" in code.co_filename:
+            return True
+        if not state.sites.is_wrapper(code.co_filename) and not state.sites.is_ours(code.co_filename):
+            return False
+        f = f.f_back
+    return False

@@ -1,0 +1,124 @@
+"""Where things happen in a Python program: cheap call sites, stacks, and
+readable class names derived from the line that created a lock.
+
+A *site* is the tuple ``(code, lasti)`` of the calling frame: two attribute
+loads on the hot path.  Lines, file names and source text are resolved only
+when a report needs them.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import re
+import sys
+from types import CodeType, FrameType
+from typing import Any
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: stdlib modules whose primitives are built from other primitives: objects
+#: created inside them are named after the user code that created the outer one.
+_WRAPPER_SUFFIXES = tuple(os.sep + p for p in (
+    "threading.py", "queue.py", os.path.join("concurrent", "futures", "_base.py"),
+    os.path.join("concurrent", "futures", "thread.py"), os.path.join("concurrent", "futures", "process.py"),
+    os.path.join("multiprocessing", "dummy", "__init__.py"), os.path.join("asyncio", "locks.py"),
+))
+
+_ASSIGN = re.compile(r"^\s*(?:self\.|cls\.)?([A-Za-z_][\w.]*)\s*(?::[^=]+)?=(?!=)")
+
+
+def is_ours(filename: str) -> bool:
+    return filename.startswith(_PKG_DIR)
+
+
+def is_wrapper(filename: str) -> bool:
+    return filename.endswith(_WRAPPER_SUFFIXES)
+
+
+def code_line(code: CodeType, lasti: int) -> int:
+    for start, end, line in code.co_lines():
+        if start <= lasti < end and line is not None:
+            return line
+    return code.co_firstlineno
+
+
+def site_str(site: Any) -> str:
+    """``file:line function: source`` for a ``(code, lasti)`` site; other sites as str()."""
+    if type(site) is tuple and len(site) == 2 and type(site[0]) is CodeType:
+        code, lasti = site
+        line = code_line(code, lasti)
+        src = linecache.getline(code.co_filename, line).strip()
+        where = f"{_short(code.co_filename)}:{line} {getattr(code, 'co_qualname', code.co_name)}()"
+        return f"{where}: {src}" if src else where
+    return str(site)
+
+
+def _short(filename: str) -> str:
+    try:
+        rel = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if rel.startswith("..") else rel
+
+
+def current_stack(limit: int = 24) -> list[str]:
+    """The caller's stack, innermost first, without lockdep's own frames."""
+    out = []
+    f: FrameType | None = sys._getframe(1)
+    while f is not None and len(out) < limit:
+        code = f.f_code
+        if code.co_name in ("_bootstrap_inner", "_bootstrap") and code.co_filename.endswith("threading.py"):
+            break
+        if not is_ours(code.co_filename):
+            out.append(site_str((code, f.f_lasti)))
+        f = f.f_back
+    return out
+
+
+def user_frame(f: FrameType | None) -> FrameType | None:
+    """The first frame outside lockdep itself."""
+    while f is not None and is_ours(f.f_code.co_filename):
+        f = f.f_back
+    return f
+
+
+def _frame_name(f: FrameType) -> str | None:
+    """``Pool._lock`` for ``self._lock = Lock()`` in a method of ``Pool``; ``app.A`` for a
+    module-level ``A = Lock()``; ``func.x`` for a local; None if the line assigns nothing."""
+    code = f.f_code
+    line = f.f_lineno
+    m = _ASSIGN.match(linecache.getline(code.co_filename, line))
+    if m is None:
+        return None
+    target = m.group(1)
+    if code.co_name == "<module>":
+        mod = f.f_globals.get("__name__", "")
+        if mod == "__main__" or not mod:
+            mod = os.path.splitext(os.path.basename(code.co_filename))[0]
+        return f"{mod}.{target}"
+    qual = getattr(code, "co_qualname", code.co_name)
+    owner = qual.rsplit(".", 1)[0] if "." in qual and linecache.getline(code.co_filename, line).lstrip().startswith(
+        ("self.", "cls.")) else qual
+    return f"{owner}.{target}"
+
+
+def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int], ...], str, str]:
+    """Key, readable name and creation site of a primitive created in frame ``f``
+    (the first frame outside lockdep).  Frames inside the stdlib's composite
+    primitives are walked out of, so a ``Queue``'s mutex is keyed and named by
+    the user line that created the queue (``Worker.q.mutex``)."""
+    key: list[tuple[str, int]] = []
+    inner: list[str] = []
+    while f is not None and is_wrapper(f.f_code.co_filename):
+        key.append((f.f_code.co_filename, f.f_lineno))
+        n = _frame_name(f)
+        inner.append(n.rsplit(".", 1)[-1] if n else f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}")
+        f = f.f_back
+    if f is None:  # created by the stdlib itself, with no user frame above
+        return tuple(key), ".".join(reversed(inner)) or "?", "?"
+    key.append((f.f_code.co_filename, f.f_lineno))
+    site = f"{_short(f.f_code.co_filename)}:{f.f_lineno}"
+    outer = _frame_name(f) or site
+    name = ".".join([outer, *reversed(inner)])
+    return tuple(key), name, site

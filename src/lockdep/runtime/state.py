@@ -1,0 +1,311 @@
+"""The live runtime: one validator for the process, a task state per thread,
+classes keyed by creation site, and the optional trace recorder.
+
+The per-acquire path touches only the calling thread's own state and
+read-only shared maps; the validator serialises its slow path itself.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import sys
+from types import FrameType
+from typing import IO, Any, Callable
+
+from ..engine.findings import Finding
+from ..engine.task import TaskState
+from ..engine.usage import HANDLER_CTX, PROCESS
+from ..engine.validator import Validator
+from . import sites
+
+get_ident = _thread.get_ident
+
+
+class ThreadState(TaskState):
+    """A task state plus what the runtime needs per thread."""
+
+    __slots__ = ("ctx", "ident", "thread_event")
+
+    def __init__(self, name: str, seq: int, ident: int):
+        super().__init__(name, seq)
+        self.ctx = PROCESS
+        self.ident = ident
+        self.thread_event: str | None = None
+
+
+class TraceWriter:
+    """Writes the event stream in the trace format, one JSON object per line."""
+
+    def __init__(self, f: IO[str]):
+        import json
+
+        self._dumps = json.dumps
+        self.f = f
+        self.lock = _thread.allocate_lock()
+        self.declared: set[int] = set()
+
+    def write(self, **ev: Any) -> None:
+        line = self._dumps(ev, separators=(",", ":")) + "\n"
+        with self.lock:
+            self.f.write(line)
+
+    def close(self) -> None:
+        with self.lock:
+            self.f.close()
+
+
+class Runtime:
+    def __init__(self, on_finding: Callable[[Finding], None] | None = None, trace: IO[str] | None = None):
+        self.validator = Validator(on_finding=on_finding, site_str=sites.site_str,
+                                   current_stack=sites.current_stack)
+        self.threads: dict[int, ThreadState] = {}
+        self.classes: dict[tuple, int] = {}  # creation key -> node id
+        self.lock_names: dict[str, int] = {}
+        self.trace = TraceWriter(trace) if trace is not None else None
+        self.waiting: dict[str, int] = {}  # event -> number of threads waiting on it now
+        self.names_lock = _thread.allocate_lock()
+        self._serial = 0
+
+    # ----------------------------------------------------------- threads
+    def thread(self) -> ThreadState:
+        ident = get_ident()
+        ts = self.threads.get(ident)
+        if ts is None:
+            ts = self._new_thread(ident)
+        return ts
+
+    def thread_named(self, name: str) -> ThreadState:
+        """The state of the calling thread, created under ``name`` (Thread bootstrap)."""
+        ident = get_ident()
+        ts = self.threads.get(ident)
+        return ts if ts is not None else self._new_thread(ident, name)
+
+    def _new_thread(self, ident: int, name: str | None = None) -> ThreadState:
+        if name is None:
+            import threading
+
+            t = threading._active.get(ident)  # type: ignore[attr-defined]
+            name = t.name if t is not None else f"thread-{ident}"
+        if name in self.validator.tasks:
+            name = f"{name}/{ident}"
+        ts = ThreadState(name, self.validator.seq, ident)
+        self.threads[ident] = ts
+        self.validator.tasks[name] = ts
+        return ts
+
+    def thread_exit(self, ts: ThreadState) -> None:
+        """Signal the thread's exit event (for joiners) and retire its state."""
+        if ts.thread_event is not None:
+            self.signal(ts, ts.thread_event)
+        # Plain locks still held may be handed to another thread: only owner-bound
+        # (reentrant) locks held at exit are reported.
+        ts.held[:] = [h for h in ts.held if getattr(h.lock, "_ld_owner_bound", False)]
+        if self.trace:
+            self.trace.write(op="task_exit", task=ts.name)
+        self.validator.task_exit(ts.name)
+        self.threads.pop(ts.ident, None)
+
+    # ----------------------------------------------------------- classes
+    def class_for(self, frame: FrameType | None, kind: str) -> int:
+        """Node id of the class of a primitive created in ``frame`` (keyed by creation site)."""
+        f = sites.user_frame(frame)
+        key, name, site = sites.creation_key(f)
+        key = (kind, *key)
+        nid = self.classes.get(key)
+        if nid is not None:
+            return nid
+        return self._register(key, name, site, kind)
+
+    def _register(self, key: tuple, name: str, site: str, kind: str) -> int:
+        with self.names_lock:
+            nid = self.classes.get(key)
+            if nid is not None:
+                return nid
+            g = self.validator.graph
+            base, n = name, 1
+            while name in g.by_name:  # two creation sites with one name: like the kernel's name#N
+                n += 1
+                name = f"{base}#{n}"
+            nid = g.node(name, kind)
+            self.classes[key] = nid
+            self.validator.class_sites.setdefault(name, site)
+            return nid
+
+    def named_class(self, name: str, kind: str) -> int:
+        key = ("named", name)
+        nid = self.classes.get(key)
+        return nid if nid is not None else self._register(key, name, "lockdep.name()", kind)
+
+    def event_name(self, frame: FrameType | None, prefix: str) -> str:
+        _, name, _ = sites.creation_key(sites.user_frame(frame))
+        return f"({prefix}){name}"
+
+    # ---------------------------------------------------------- locks
+    def lock_id(self, lock: Any) -> str:
+        lid = getattr(lock, "_ld_id", None)
+        if lid is None:
+            self._serial += 1
+            lid = f"{self.validator.graph.name(lock._ld_node)}@{self._serial}"
+            lock._ld_id = lid
+        return lid
+
+    def acquire(self, lock: Any, frame: FrameType, trylock: bool = False, subclass: int = 0) -> Any:
+        ts = self.threads.get(get_ident()) or self.thread()
+        ctx = ts.ctx
+        if ctx == PROCESS and _in_finalizer(frame):
+            ctx = HANDLER_CTX
+        nid = lock._ld_node if not subclass else self._subclass_node(lock._ld_node, subclass)
+        code = frame.f_code
+        inner = _WRAPPER_CODE.get(code)
+        if inner is None:
+            inner = _WRAPPER_CODE[code] = sites.is_wrapper(code.co_filename)
+        if inner:  # taken by a stdlib primitive (Condition, Queue, ...): the site is its user
+            frame = _outside_wrappers(frame)
+            code = frame.f_code
+        site = (code, frame.f_lasti)
+        if self.trace is not None:
+            self._trace_acquire(ts, lock, site, trylock, subclass, ctx)
+        return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site)
+
+    def _subclass_node(self, nid: int, subclass: int) -> int:
+        g = self.validator.graph
+        base = g.name(nid)
+        return g.node(f"{base}/{subclass}", g.nodes[nid].kind)
+
+    def _trace_acquire(self, ts: ThreadState, lock: Any, site: Any, trylock: bool, subclass: int, ctx: int) -> None:
+        tr = self.trace
+        assert tr is not None
+        lid = self.lock_id(lock)
+        node = self.validator.graph.nodes[lock._ld_node]
+        if id(lock) not in tr.declared:
+            tr.declared.add(id(lock))
+            tr.write(op="lock_init", lock=lid, **{"class": node.name}, kind=node.kind,
+                     site=self.validator.class_sites.get(node.name, "?"))
+        ev: dict[str, Any] = {"op": "acquire", "task": ts.name, "lock": lid, "site": sites.site_str(site)}
+        if trylock:
+            ev["try"] = True
+        if subclass:
+            ev["subclass"] = subclass
+        if ctx == HANDLER_CTX:
+            ev["context"] = "handler"
+        tr.write(**ev)
+
+    def release(self, lock: Any, owner: ThreadState | None = None) -> None:
+        """Release by the caller; a plain lock released by another thread is a hand-off:
+        it leaves its owner's stack without a finding."""
+        ts = self.threads.get(get_ident()) or self.thread()
+        held = ts.held
+        if held and held[-1].lock is lock:
+            held.pop()
+        elif any(h.lock is lock for h in held):
+            self.validator._remove_held(ts, lock)
+        else:
+            for other in list(self.threads.values()):
+                if any(h.lock is lock for h in other.held):
+                    ts = other
+                    self.validator._remove_held(other, lock)
+                    break
+            else:
+                return  # acquired before lockdep was enabled
+        if self.trace is not None:
+            self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
+
+    # ---------------------------------------------------------- waits
+    def wait(self, ts: ThreadState, event: str, frame: FrameType | None, exclude: Any = None,
+             open_windows: bool = True) -> None:
+        """``ts`` blocks until ``event``.  With ``open_windows`` (conditions), the first waiter
+        opens every other thread's window for the event: only what a signaller does after
+        someone began to wait counts (the cross-release rule)."""
+        if open_windows and not self.waiting.get(event):
+            self.begin_all(event, ts)
+        self.waiting[event] = self.waiting.get(event, 0) + 1
+        site = (frame.f_code, frame.f_lasti) if frame is not None else None
+        held = ts.held
+        if exclude is not None and any(h.lock is exclude for h in held):
+            # a Condition's own lock is released while waiting
+            saved = list(held)
+            held[:] = [h for h in held if h.lock is not exclude]
+            try:
+                self._wait(ts, event, site)
+            finally:
+                held[:] = saved
+        else:
+            self._wait(ts, event, site)
+
+    def _wait(self, ts: ThreadState, event: str, site: Any) -> None:
+        if self.trace is not None:
+            self.trace.write(op="wait", task=ts.name, event=event, site=sites.site_str(site) if site else "?")
+        self.validator.wait(ts.name, event, site)
+
+    def wait_done(self, event: str) -> None:
+        n = self.waiting.get(event, 0)
+        if n > 1:
+            self.waiting[event] = n - 1
+        else:
+            self.waiting.pop(event, None)
+
+    def begin(self, ts: ThreadState, event: str) -> None:
+        if self.trace is not None:
+            self.trace.write(op="begin", task=ts.name, event=event)
+        self.validator.begin(ts.name, event)
+
+    def begin_all(self, event: str, waiter: ThreadState) -> None:
+        """Cross-release: only what a signaller does after a waiter began waiting counts."""
+        for ts in list(self.threads.values()):
+            if ts is not waiter:
+                self.begin(ts, event)
+
+    def signal(self, ts: ThreadState, event: str) -> None:
+        if self.trace is not None:
+            self.trace.write(op="signal", task=ts.name, event=event)
+        self.validator.signal(ts.name, event)
+
+    # ----------------------------------------------------------- fork
+    def before_fork(self, frame: FrameType | None) -> None:
+        ts = self.thread()
+        site = (frame.f_code, frame.f_lasti) if frame is not None else None
+        if self.trace is not None:
+            self.trace.write(op="fork", task=ts.name)
+        self.validator.fork(ts.name, site)
+
+    def after_fork_child(self) -> None:
+        """Only the forking thread survives in the child (threading's _after_fork)."""
+        me = get_ident()
+        for ident, ts in list(self.threads.items()):
+            if ident != me:
+                ts.held.clear()
+                self.threads.pop(ident, None)
+                self.validator.tasks.pop(ts.name, None)
+        self.waiting.clear()
+        self.validator.graph_lock = _thread.RLock()
+
+
+_WRAPPER_CODE: dict[Any, bool] = {}
+
+
+def _outside_wrappers(frame: FrameType) -> FrameType:
+    f: FrameType | None = frame
+    while f is not None and (sites.is_wrapper(f.f_code.co_filename) or sites.is_ours(f.f_code.co_filename)):
+        f = f.f_back
+    return f if f is not None else frame
+
+
+def _in_finalizer(frame: FrameType) -> bool:
+    """A lock taken (up to three calls deep) inside ``__del__`` runs in an interrupting context."""
+    f: FrameType | None = frame
+    for _ in range(3):
+        if f is None:
+            return False
+        if f.f_code.co_name == "__del__":
+            return True
+        f = f.f_back
+    return False
+
+
+def pid() -> int:
+    return os.getpid()
+
+
+def stderr() -> IO[str]:
+    return sys.stderr

@@ -1,0 +1,55 @@
+"""Semantics never change: CPython's own ``test.lock_tests`` conformance suites
+run against the instrumented primitives, with instrumentation on."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+lock_tests = pytest.importorskip("test.lock_tests")
+
+from lockdep.runtime import disable, enable  # noqa: E402
+from lockdep.runtime.primitives import Condition, Lock, RLock  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def instrumented():
+    rt = enable(quiet=True)
+    yield rt
+    disable()
+
+
+class TestLock(lock_tests.LockTests):
+    locktype = staticmethod(Lock)
+
+
+class TestRLock(lock_tests.RLockTests):
+    locktype = staticmethod(RLock)
+
+
+class TestEvent(lock_tests.EventTests):
+    eventtype = staticmethod(lambda: threading.Event())
+
+
+class TestCondition(lock_tests.ConditionTests):
+    condtype = staticmethod(Condition)
+
+
+class TestSemaphore(lock_tests.SemaphoreTests):
+    semtype = staticmethod(lambda *a, **k: threading.Semaphore(*a, **k))
+
+
+class TestBoundedSemaphore(lock_tests.BoundedSemaphoreTests):
+    semtype = staticmethod(lambda *a, **k: threading.BoundedSemaphore(*a, **k))
+
+
+class TestBarrier(lock_tests.BarrierTests):
+    barriertype = staticmethod(lambda *a, **k: threading.Barrier(*a, **k))
+
+
+def test_patched_factories_are_ours(instrumented):
+    assert isinstance(threading.Lock(), Lock)
+    assert isinstance(threading.RLock(), RLock)
+    assert isinstance(threading.Condition(), Condition)
+    assert isinstance(threading.Event()._cond, Condition)

@@ -69,7 +69,7 @@ def _run_program(args: argparse.Namespace) -> int:
     except BaseException:
         tb = sys.exc_info()[2]
         # drop the frames of this runner from the traceback, as python does for a script
-        while tb is not None and tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__):
+        while tb is not None and tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__, "<frozen runpy>"):
             tb = tb.tb_next
         traceback.print_exception(sys.exc_info()[0], sys.exc_info()[1], tb)
         return 1

@@ -153,7 +153,8 @@ class RLock:
 
 class Condition(_OrigCondition):
     """``threading.Condition``: ``wait()`` without a timeout is a wait for the
-    condition's event while holding every other held lock; ``notify()`` signals it."""
+    condition's event while holding every other held lock (recorded after the
+    condition's own lock is released, as it really is); ``notify()`` signals it."""
 
     def __init__(self, lock: Any = None) -> None:
         rt = current
@@ -167,17 +168,29 @@ class Condition(_OrigCondition):
         # Conditions inside Thread and concurrent.futures are modelled by their
         # own events (thread exit, work item done), not as conditions.
         self._ld_silent = rt is not None and _internal(_getframe(1))
+        self._ld_pending: Any = None
+        release_save = self._release_save
+
+        def _release_save() -> Any:
+            saved = release_save()
+            pending, self._ld_pending = self._ld_pending, None
+            if pending is not None:
+                rt_, ts, frame = pending
+                rt_.wait(ts, self._ld_event, frame)
+            return saved
+
+        self._release_save = _release_save
 
     def wait(self, timeout: float | None = None) -> bool:
         rt = current
         event = self._ld_event
         if rt is None or event is None or self._ld_silent or timeout is not None:
             return super().wait(timeout)
-        ts = rt.thread()
-        rt.wait(ts, event, _getframe(1), exclude=self._lock)
+        self._ld_pending = (rt, rt.thread(), _getframe(1))
         try:
             return super().wait(timeout)
         finally:
+            self._ld_pending = None
             rt.wait_done(event)
 
     def notify(self, n: int = 1) -> None:

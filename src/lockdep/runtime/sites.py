@@ -103,21 +103,21 @@ def _frame_name(f: FrameType) -> str | None:
     return f"{owner}.{target}"
 
 
-def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int], ...], str, str]:
+def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int, int], ...], str, str]:
     """Key, readable name and creation site of a primitive created in frame ``f``
     (the first frame outside lockdep).  Frames inside the stdlib's composite
     primitives are walked out of, so a ``Queue``'s mutex is keyed and named by
     the user line that created the queue (``Worker.q.mutex``)."""
-    key: list[tuple[str, int]] = []
+    key: list[tuple[str, int, int]] = []
     inner: list[str] = []
     while f is not None and is_wrapper(f.f_code.co_filename):
-        key.append((f.f_code.co_filename, f.f_lineno))
+        key.append((f.f_code.co_filename, f.f_lineno, f.f_lasti))
         n = _frame_name(f)
         inner.append(n.rsplit(".", 1)[-1] if n else f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}")
         f = f.f_back
     if f is None:  # created by the stdlib itself, with no user frame above
         return tuple(key), ".".join(reversed(inner)) or "?", "?"
-    key.append((f.f_code.co_filename, f.f_lineno))
+    key.append((f.f_code.co_filename, f.f_lineno, f.f_lasti))  # the call, not just the line
     site = f"{_short(f.f_code.co_filename)}:{f.f_lineno}"
     outer = _frame_name(f) or site
     name = ".".join([outer, *reversed(inner)])

@@ -212,26 +212,17 @@ class Runtime:
             self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
 
     # ---------------------------------------------------------- waits
-    def wait(self, ts: ThreadState, event: str, frame: FrameType | None, exclude: Any = None,
-             open_windows: bool = True) -> None:
+    def wait(self, ts: ThreadState, event: str, frame: FrameType | None, open_windows: bool = True) -> None:
         """``ts`` blocks until ``event``.  With ``open_windows`` (conditions), the first waiter
         opens every other thread's window for the event: only what a signaller does after
         someone began to wait counts (the cross-release rule)."""
         if open_windows and not self.waiting.get(event):
             self.begin_all(event, ts)
         self.waiting[event] = self.waiting.get(event, 0) + 1
+        if frame is not None and _WRAPPER_CODE.get(frame.f_code, True):
+            frame = _outside_wrappers(frame)
         site = (frame.f_code, frame.f_lasti) if frame is not None else None
-        held = ts.held
-        if exclude is not None and any(h.lock is exclude for h in held):
-            # a Condition's own lock is released while waiting
-            saved = list(held)
-            held[:] = [h for h in held if h.lock is not exclude]
-            try:
-                self._wait(ts, event, site)
-            finally:
-                held[:] = saved
-        else:
-            self._wait(ts, event, site)
+        self._wait(ts, event, site)
 
     def _wait(self, ts: ThreadState, event: str, site: Any) -> None:
         if self.trace is not None:

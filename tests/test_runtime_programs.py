@@ -1,0 +1,204 @@
+"""Real programs run under ``python -m lockdep`` / ``LOCKDEP=1``: each bug
+pattern is reported from a run that does not deadlock, clean programs are silent."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from runtime_helpers import EXAMPLES, kinds, lockdep_json, run
+
+
+def test_abba_between_two_threads(tmp_path):
+    p, found = lockdep_json(EXAMPLES / "bank_transfer.py", tmp_path)
+    assert p.returncode == 0 and "total (100, 1)" in p.stdout
+    assert kinds(found) == [("circular_dependency", ["Bank.accounts_lock", "Bank.audit_lock"])]
+    f = found[0]
+    assert [s.split(":")[0].endswith("bank_transfer.py") for s in f["sites"]] == [True, True]
+    # the report on stderr: kernel layout with Python stacks of both sides
+    err = p.stderr
+    assert "WARNING: possible circular locking dependency detected" in err
+    assert "bank_transfer.py:23 Bank.transfer(): with self.audit_lock:" in err
+    assert "bank_transfer.py:28 Bank.audit(): with self.accounts_lock:" in err
+    assert "what to do:" in err and "lockdep: 1 finding" in err
+
+
+def test_join_while_holding_a_lock_the_thread_needs(tmp_path):
+    p, found = lockdep_json(EXAMPLES / "join_under_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", ["(thread)refresher", "join_under_lock.cache_lock"])]
+
+
+def test_future_result_under_a_lock_the_work_item_takes(tmp_path):
+    p, found = lockdep_json(EXAMPLES / "future_under_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", ["(future)__main__.load", "future_under_lock.registry_lock"])]
+
+
+def test_queue_consumer_holding_a_lock_the_producer_needs(tmp_path):
+    p, found = lockdep_json(EXAMPLES / "queue_consumer_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", ["queue_consumer_lock.state_lock",
+                                                     "(condition)queue_consumer_lock.jobs.not_empty"])]
+
+
+def test_logging_from_a_signal_handler(tmp_path):
+    p, found = lockdep_json(EXAMPLES / "signal_logging.py", tmp_path)
+    assert kinds(found) == [("inconsistent_lock_state", ["Handler.lock"])]
+    assert found[0]["state"] == "HANDLER"
+    assert "on_hangup" in json.dumps(found[0])  # the handler's frame is named
+
+
+def test_clean_program_with_50_threads_reports_nothing(tmp_path):
+    p, found = lockdep_json(EXAMPLES / "clean_pool.py", tmp_path, "--fail")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "True 1000"
+    assert found == []
+    assert "lockdep: 0 findings" in p.stderr
+
+
+def test_fail_flag_and_exit_status(tmp_path):
+    p, _ = lockdep_json(EXAMPLES / "bank_transfer.py", tmp_path, "--fail")
+    assert p.returncode == 1 and "total" in p.stdout
+    script = tmp_path / "exits.py"
+    script.write_text("import sys\nsys.exit(3)\n")
+    assert run(["-m", "lockdep", str(script)]).returncode == 3
+    script.write_text("raise ValueError('boom')\n")
+    p = run(["-m", "lockdep", str(script)])
+    assert p.returncode == 1 and "ValueError: boom" in p.stderr and "runpy" not in p.stderr
+
+
+def test_module_form(tmp_path):
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "main.py").write_text((EXAMPLES / "bank_transfer.py").read_text())
+    out = tmp_path / "f.json"
+    p = run(["-m", "lockdep", "--json", str(out), "-m", "app.main", "extra-arg"], cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert kinds(json.loads(out.read_text())["findings"]) == [
+        ("circular_dependency", ["Bank.accounts_lock", "Bank.audit_lock"])]
+
+
+def test_env_var_activation_and_subprocesses(tmp_path):
+    child = tmp_path / "child.py"
+    child.write_text((EXAMPLES / "bank_transfer.py").read_text())
+    parent = tmp_path / "parent.py"
+    parent.write_text(textwrap.dedent(f"""
+        import subprocess, sys, threading
+        lock = threading.Lock()
+        with lock:
+            pass
+        subprocess.run([sys.executable, {str(child)!r}], check=True)
+    """))
+    out = tmp_path / "f.json"
+    p = run([str(parent)], LOCKDEP="1", LOCKDEP_JSON=str(out))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(out.read_text())["findings"] == []  # the parent itself is clean
+    children = list(tmp_path.glob("f.json.*"))
+    assert len(children) == 1
+    assert kinds(json.loads(children[0].read_text())["findings"]) == [
+        ("circular_dependency", ["Bank.accounts_lock", "Bank.audit_lock"])]
+    assert "WARNING: possible circular locking dependency detected" in p.stderr
+    # without the variable nothing is instrumented
+    p = run([str(child)])
+    assert "WARNING" not in p.stderr and "lockdep" not in p.stderr
+
+
+def test_recorded_trace_replays_to_the_same_findings(tmp_path):
+    for name in ("bank_transfer.py", "join_under_lock.py", "queue_consumer_lock.py", "signal_logging.py"):
+        trace = tmp_path / f"{name}.jsonl"
+        p, found = lockdep_json(EXAMPLES / name, tmp_path, "--trace", str(trace))
+        r = run(["-m", "lockdep", "replay", "--json", str(trace)])
+        assert r.returncode == 1, r.stderr
+        assert kinds(json.loads(r.stdout)["findings"]) == kinds(found), name
+
+
+def test_fork_while_another_thread_holds_a_lock(tmp_path):
+    script = tmp_path / "forker.py"
+    script.write_text(textwrap.dedent("""
+        import os, threading
+        log_lock = threading.Lock()
+        holding, done = threading.Event(), threading.Event()
+        def writer():
+            with log_lock:
+                holding.set()
+                done.wait()
+        t = threading.Thread(target=writer, name="writer")
+        t.start()
+        holding.wait()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        done.set()
+        t.join()
+    """))
+    p, found = lockdep_json(script, tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert kinds(found) == [("held_lock_at_fork", ["forker.log_lock"])]
+    assert found[0]["held"][0]["site"].endswith("forker.py:6 writer(): with log_lock:")
+
+
+def test_lock_taken_in_a_finalizer(tmp_path):
+    script = tmp_path / "fin.py"
+    script.write_text(textwrap.dedent("""
+        import threading
+        registry_lock = threading.Lock()
+        registry = set()
+        class Conn:
+            def __init__(self):
+                with registry_lock:
+                    registry.add(id(self))
+            def __del__(self):
+                with registry_lock:
+                    registry.discard(id(self))
+        c = Conn()
+        del c
+    """))
+    p, found = lockdep_json(script, tmp_path)
+    assert kinds(found) == [("inconsistent_lock_state", ["fin.registry_lock"])]
+    assert "Conn.__del__" in json.dumps(found[0])
+
+
+def test_name_and_nested_annotations(tmp_path):
+    script = tmp_path / "annot.py"
+    script.write_text(textwrap.dedent("""
+        import threading, lockdep.runtime as ld
+        class Node:
+            def __init__(self):
+                self.lock = threading.Lock()
+        parent, child = Node(), Node()
+        with parent.lock:
+            with ld.nested(child.lock, 1):   # parent then child: a deliberate, ordered nesting
+                pass
+        conn = ld.name(threading.Lock(), "pool.conn")
+        with conn:
+            with parent.lock:
+                pass
+        with child.lock:
+            with child.lock if False else conn:
+                pass
+    """))
+    p, found = lockdep_json(script, tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert kinds(found) == [("circular_dependency", ["pool.conn", "Node.lock"])]
+
+
+def test_rlock_held_at_thread_exit(tmp_path):
+    script = tmp_path / "leak.py"
+    script.write_text(textwrap.dedent("""
+        import threading
+        cfg_lock = threading.RLock()
+        def leaky():
+            cfg_lock.acquire()
+        t = threading.Thread(target=leaky, name="leaky")
+        t.start(); t.join()
+        handoff = threading.Lock()
+        def taker():
+            handoff.acquire()      # released by the main thread later: a legal hand-off
+        t = threading.Thread(target=taker); t.start(); t.join()
+        handoff.release()
+    """))
+    p, found = lockdep_json(script, tmp_path)
+    assert kinds(found) == [("held_lock_at_exit", ["leak.cfg_lock"])]

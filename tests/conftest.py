@@ -64,3 +64,6 @@ def replay(tmp_path: Path, capsys: pytest.CaptureFixture) -> Replayer:
 
 def kinds(findings: list[dict]) -> list[tuple[str, list[str]]]:
     return [(f["kind"], f["classes"]) for f in findings]
+
+
+pytest_plugins = ["pytester"]

@@ -13,7 +13,8 @@ class HeldLock:
     """An entry of ``curr->held_locks[]``; also the record of a task's latest
     acquisition of a class (for cross-release windows)."""
 
-    __slots__ = ("lock", "node", "read", "trylock", "ctx", "chain_key", "refs", "site", "stack", "line", "seq")
+    __slots__ = ("lock", "node", "read", "trylock", "ctx", "chain_key", "refs", "site", "stack", "line", "seq",
+                 "owner")
 
     def __init__(self, lock: str, node: int, read: int, trylock: bool, ctx: int,
                  site: Any, stack: Any, line: int, seq: int):
@@ -28,6 +29,7 @@ class HeldLock:
         self.stack = stack
         self.line = line
         self.seq = seq
+        self.owner: Any = None  # free for live callers (the runtime reuses entries per thread)
 
 
 class TaskState:

@@ -170,6 +170,12 @@ def _before_fork() -> None:
         rt.before_fork(_getframe(2))
 
 
+def _after_fork_parent() -> None:
+    rt = primitives.current
+    if rt is not None:
+        rt.after_fork_parent()
+
+
 def _after_fork_child() -> None:
     rt = primitives.current
     if rt is not None:
@@ -202,7 +208,8 @@ def install(rt: Runtime) -> None:
     for (owner, name), new in PATCHES.items():
         setattr(owner, name, new)
     if not _fork_hooks_registered and hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_child)
+        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+                            after_in_child=_after_fork_child)
         _fork_hooks_registered = True
 
 

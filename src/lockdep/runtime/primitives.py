@@ -28,12 +28,13 @@ current: state.Runtime | None = None
 class Lock:
     """``threading.Lock`` with lock-dependency validation."""
 
-    __slots__ = ("_block", "_ld_node", "_ld_id", "__weakref__")
+    __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "__weakref__")
     _ld_owner_bound = False
 
     def __init__(self) -> None:
         self._block = _allocate_lock()
         self._ld_id = None
+        self._ld_entry = None
         rt = current
         self._ld_node = rt.class_for(_getframe(1), "mutex") if rt is not None else -1
 
@@ -42,7 +43,9 @@ class Lock:
         if rt is None or self._ld_node < 0:
             return self._block.acquire(blocking, timeout)
         if blocking and timeout == -1:
-            rt.acquire(self, _getframe(1))
+            frame = _getframe(1)
+            if not rt.fast_acquire(self, frame):
+                rt.acquire(self, frame)
             try:
                 return self._block.acquire()
             except BaseException:
@@ -58,11 +61,14 @@ class Lock:
     def release(self) -> None:
         self._block.release()
         rt = current
-        if rt is not None and self._ld_node >= 0:
+        if rt is not None and self._ld_node >= 0 and not rt.fast_release(self):
             rt.release(self)
 
     def __exit__(self, *args: Any) -> None:
-        self.release()
+        self._block.release()
+        rt = current
+        if rt is not None and self._ld_node >= 0 and not rt.fast_release(self):
+            rt.release(self)
 
     def locked(self) -> bool:
         return self._block.locked()
@@ -88,12 +94,13 @@ class RLock:
     """``threading.RLock`` with lock-dependency validation; only the outermost
     acquisition and the final release are lock events."""
 
-    __slots__ = ("_block", "_ld_node", "_ld_id", "__weakref__")
+    __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "__weakref__")
     _ld_owner_bound = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._block = _CRLock()
         self._ld_id = None
+        self._ld_entry = None
         rt = current
         self._ld_node = rt.class_for(_getframe(1), "rlock") if rt is not None else -1
 
@@ -102,7 +109,9 @@ class RLock:
         if rt is None or self._ld_node < 0 or self._block._is_owned():
             return self._block.acquire(blocking, timeout)
         if blocking and timeout == -1:
-            rt.acquire(self, _getframe(1))
+            frame = _getframe(1)
+            if not rt.fast_acquire(self, frame):
+                rt.acquire(self, frame)
             try:
                 return self._block.acquire()
             except BaseException:
@@ -118,7 +127,7 @@ class RLock:
     def release(self) -> None:
         self._block.release()
         rt = current
-        if rt is not None and self._ld_node >= 0 and not self._block._is_owned():
+        if rt is not None and self._ld_node >= 0 and not self._block._is_owned() and not rt.fast_release(self):
             rt.release(self)
 
     def __exit__(self, *args: Any) -> None:
@@ -162,6 +171,7 @@ class Condition(_OrigCondition):
             lock = RLock.__new__(RLock)
             lock._block = _CRLock()
             lock._ld_id = None
+            lock._ld_entry = None
             lock._ld_node = rt.class_for(_getframe(1), "rlock") if rt is not None else -1
         super().__init__(lock)
         self._ld_event = rt.event_name(_getframe(1), "condition") if rt is not None else None

@@ -15,7 +15,8 @@ from typing import IO, Any, Callable
 
 from ..engine.findings import Finding
 from ..engine.task import TaskState
-from ..engine.usage import HANDLER_CTX, PROCESS
+from ..engine.task import HeldLock
+from ..engine.usage import HANDLER_CTX, MASK_TABLE, PROCESS
 from ..engine.validator import Validator
 from . import sites
 
@@ -42,7 +43,7 @@ class TraceWriter:
 
         self._dumps = json.dumps
         self.f = f
-        self.lock = _thread.allocate_lock()
+        self.lock = _thread.RLock()  # reentrant: held across fork() by the forking thread
         self.declared: set[int] = set()
 
     def write(self, **ev: Any) -> None:
@@ -64,8 +65,70 @@ class Runtime:
         self.lock_names: dict[str, int] = {}
         self.trace = TraceWriter(trace) if trace is not None else None
         self.waiting: dict[str, int] = {}  # event -> number of threads waiting on it now
-        self.names_lock = _thread.allocate_lock()
+        self.names_lock = _thread.RLock()
         self._serial = 0
+
+        self.fast_acquire, self.fast_release = self._make_fast_path()
+
+    def _make_fast_path(self) -> tuple[Callable[[Any, FrameType], bool], Callable[[Any], bool]]:
+        """The per-acquire fast path, with everything it touches bound to locals: a
+        plain blocking acquisition in process context whose chain of held classes was
+        validated before only pushes an entry (the kernel's chain-cache hit).  Anything
+        else returns False and takes ``acquire``/``release``."""
+        threads_get = self.threads.get
+        v = self.validator
+        chains = v.chains
+        nodes = v.graph.nodes
+        wrapper_code = _WRAPPER_CODE
+        usage_needed = MASK_TABLE[0]  # process context, interrupts enabled, blocking, exclusive
+
+        def fast_acquire(lock: Any, frame: FrameType) -> bool:
+            ts = threads_get(get_ident())
+            if ts is None or ts.ctx or self.trace is not None:
+                return False
+            nid = lock._ld_node
+            if nodes[nid].usage & usage_needed != usage_needed:
+                return False
+            held = ts.held
+            if held:
+                top = held[-1]
+                if top.ctx:
+                    return False
+                key = hash((top.chain_key, nid << 2))
+            else:
+                key = hash((-1, nid << 2))
+            if key not in chains:
+                return False
+            code = frame.f_code
+            if wrapper_code.get(code, True):
+                return False
+            v.seq += 1
+            h = lock._ld_entry
+            if h is not None and h.refs == 0 and h.owner is ts:
+                # this thread's previous entry for the lock, off the stack: reuse it
+                h.site = (code, frame.f_lasti)
+                h.seq = v.seq
+                h.node = nid
+                h.refs = 1
+            else:
+                h = lock._ld_entry = HeldLock(lock, nid, 0, False, 0, (code, frame.f_lasti), None, 0, v.seq)
+                h.owner = ts
+            h.chain_key = key
+            held.append(h)
+            ts.last_acq[nid] = h
+            return True
+
+        def fast_release(lock: Any) -> bool:
+            ts = threads_get(get_ident())
+            if ts is None or self.trace is not None:
+                return False
+            held = ts.held
+            if held and held[-1].lock is lock:
+                held.pop().refs = 0
+                return True
+            return False
+
+        return fast_acquire, fast_release
 
     # ----------------------------------------------------------- threads
     def thread(self) -> ThreadState:
@@ -159,7 +222,7 @@ class Runtime:
         code = frame.f_code
         inner = _WRAPPER_CODE.get(code)
         if inner is None:
-            inner = _WRAPPER_CODE[code] = sites.is_wrapper(code.co_filename)
+            inner = _WRAPPER_CODE[code] = sites.is_wrapper(code.co_filename) or code.co_name == "__del__"
         if inner:  # taken by a stdlib primitive (Condition, Queue, ...): the site is its user
             frame = _outside_wrappers(frame)
             code = frame.f_code
@@ -254,14 +317,31 @@ class Runtime:
 
     # ----------------------------------------------------------- fork
     def before_fork(self, frame: FrameType | None) -> None:
+        """Report locks other threads hold, then hold lockdep's own locks across the
+        fork (as CPython does for its internal locks), so the child never inherits
+        one locked by a thread that does not exist there."""
         ts = self.thread()
         site = (frame.f_code, frame.f_lasti) if frame is not None else None
         if self.trace is not None:
             self.trace.write(op="fork", task=ts.name)
         self.validator.fork(ts.name, site)
+        self.validator.graph_lock.acquire()
+        self.names_lock.acquire()
+        if self.trace is not None:
+            self.trace.lock.acquire()
+
+    def after_fork_parent(self) -> None:
+        if self.trace is not None:
+            self.trace.lock.release()
+        self.names_lock.release()
+        self.validator.graph_lock.release()
 
     def after_fork_child(self) -> None:
         """Only the forking thread survives in the child (threading's _after_fork)."""
+        self.validator.graph_lock = _thread.RLock()
+        self.names_lock = _thread.RLock()
+        if self.trace is not None:
+            self.trace.lock = _thread.RLock()
         me = get_ident()
         for ident, ts in list(self.threads.items()):
             if ident != me:
@@ -269,7 +349,6 @@ class Runtime:
                 self.threads.pop(ident, None)
                 self.validator.tasks.pop(ts.name, None)
         self.waiting.clear()
-        self.validator.graph_lock = _thread.RLock()
 
 
 _WRAPPER_CODE: dict[Any, bool] = {}

@@ -84,8 +84,8 @@ def _register_optional(name: str, module: str) -> None:
     SUBCOMMANDS[name] = add
 
 
-for _name, _module in (("run", "runtime.cli"), ("splat", "kernel.cli"), ("loops", "kernel.cli_loops"),
-                       ("convert", "kernel.cli_convert"), ("selftest", "selftest")):
+for _name, _module in (("run", "runtime.cli"), ("splat", "kernel.cli_splat"), ("loops", "kernel.cli_loops"),
+                       ("convert", "kernel.cli_convert")):
     _register_optional(_name, _module)
 
 

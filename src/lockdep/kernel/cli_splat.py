@@ -1,0 +1,75 @@
+"""``lockdep splat FILE... [--json]``: the lockdep reports in kernel logs."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import sys
+
+from .splat import CIRCULAR, Splat, SplatError, meaningful_frames, parse_files
+
+HELP = "read kernel lockdep reports (dmesg, console logs, syzbot reports) and summarise each"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("splat", help=HELP, description=HELP)
+    p.add_argument("files", nargs="+", metavar="FILE", help="text files, globs, .gz, or - for stdin")
+    p.add_argument("--json", action="store_true", help='print {"reports": [...], "errors": [...]}')
+    p.set_defaults(func=cmd_splat)
+
+
+def expand(patterns: list[str]) -> list[str]:
+    out = []
+    for p in patterns:
+        matches = sorted(glob.glob(p)) if any(c in p for c in "*?[") else []
+        out += matches or [p]
+    return out
+
+
+def read_all(patterns: list[str]) -> tuple[list[Splat], list[SplatError]]:
+    reports: list[Splat] = []
+    errors: list[SplatError] = []
+    for splats, errs in parse_files(expand(patterns)):
+        reports += splats
+        errors += errs
+    return reports, errors
+
+
+def describe(s: Splat) -> list[str]:
+    head = f"{s.file}:{s.line}: {s.kind}"
+    if s.kernel:
+        head += f" (Linux {s.kernel})"
+    if s.task:
+        head += f", task {s.task}"
+    out = [head]
+    if s.kind == CIRCULAR:
+        out.append("  cycle: " + " --> ".join(s.classes) + f" --> {s.classes[0]}")
+        for e in s.edges:
+            by = meaningful_frames(e.stack)
+            out.append(f"    {e.frm} --> {e.to}" + (f"  by {' <- '.join(f + '()' for f in by)}" if by else ""))
+    elif s.classes:
+        out.append("  classes: " + ", ".join(s.classes))
+        for e in s.edges:
+            out.append(f"    {e.frm} --> {e.to}")
+    if s.detail:
+        out.append(f"  {s.detail}")
+    if s.held:
+        out.append("  held: " + ", ".join(s.held))
+    return out
+
+
+def cmd_splat(args: argparse.Namespace) -> int:
+    reports, errors = read_all(args.files)
+    if args.json:
+        json.dump({"reports": [r.to_dict() for r in reports], "errors": [e.to_dict() for e in errors]},
+                  sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for r in reports:
+            print("\n".join(describe(r)))
+        for e in errors:
+            print(f"lockdep: {e.file}:{e.line}: {e.error}", file=sys.stderr)
+        print(f"lockdep: {len(reports)} report{'s' if len(reports) != 1 else ''}"
+              + (f", {len(errors)} unreadable" if errors else ""))
+    return 1 if errors else 0

@@ -41,10 +41,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from .trace.reader import replay
 
     v = Validator(chain_cache=not args.no_chain_cache)
+    contention: list = []
     if args.format == "ftrace":
-        from .kernel.ftrace import replay_ftrace
+        from .kernel.ftrace import lock_stat, replay_ftrace
 
-        replay_ftrace(args.file, v, first=args.first)
+        contention = [s for s in lock_stat(replay_ftrace(args.file, v, first=args.first)) if s.contentions]
     else:
         replay([args.file], v, first=args.first)
     findings = v.findings
@@ -52,10 +53,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
         findings = [f for f in findings if not f.guarded_by]
     stats = v.summary()
     if args.json:
-        json.dump({"findings": [f.to_dict() for f in findings], "stats": stats}, sys.stdout, indent=1)
+        out: dict = {"findings": [f.to_dict() for f in findings], "stats": stats}
+        if contention:
+            out["lock_stat"] = [{"class": s.name, "contentions": s.contentions, "acquisitions": s.acquisitions,
+                                 "wait_max_us": s.wait_max * 1e6, "wait_total_us": s.wait_total * 1e6}
+                                for s in contention]
+        json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         _print_findings_text(findings, stats)
+        if contention:
+            from .kernel.ftrace import format_lock_stat
+
+            print("\n".join(format_lock_stat(contention)))
     return EXIT_FINDINGS if findings else EXIT_CLEAN
 
 

@@ -1,0 +1,46 @@
+"""The folder tree is the architecture: the engine at the centre imports no
+frontend, and the frontends (runtime, kernel) do not import each other."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parent.parent / "src" / "lockdep"
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    pkg_parts = ["lockdep", *path.relative_to(PKG).parent.parts]
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = pkg_parts[: len(pkg_parts) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.add(mod)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return {m for m in out if m.startswith("lockdep")}
+
+
+RULES = {
+    "engine": ("lockdep.runtime", "lockdep.kernel", "lockdep.trace", "lockdep.cli", "lockdep.pytest_plugin"),
+    "runtime": ("lockdep.kernel", "lockdep.cli", "lockdep.pytest_plugin", "lockdep.trace"),
+    "kernel": ("lockdep.runtime", "lockdep.pytest_plugin"),
+    "trace": ("lockdep.runtime", "lockdep.kernel", "lockdep.cli"),
+}
+
+
+@pytest.mark.parametrize("layer", list(RULES))
+def test_layer_imports(layer):
+    bad = []
+    for f in (PKG / layer).rglob("*.py"):
+        for mod in imports_of(f):
+            if mod.startswith(RULES[layer]):
+                bad.append(f"{f.relative_to(PKG)} imports {mod}")
+    assert bad == []

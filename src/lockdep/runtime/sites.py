@@ -12,6 +12,7 @@ import linecache
 import os
 import re
 import sys
+import sysconfig
 from types import CodeType, FrameType
 from typing import Any
 
@@ -54,7 +55,12 @@ def site_str(site: Any) -> str:
     return str(site)
 
 
+_STDLIB = sysconfig.get_paths()["stdlib"] + os.sep
+
+
 def _short(filename: str) -> str:
+    if filename.startswith(_STDLIB):
+        return filename[len(_STDLIB):]
     try:
         rel = os.path.relpath(filename)
     except ValueError:

@@ -15,13 +15,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Iterator
 
-CIRCULAR = "circular_dependency"
-RECURSIVE = "recursive_locking"
-INCONSISTENT = "inconsistent_lock_state"
-IRQ_INVERSION = "irq_inversion"
-BAD_UNLOCK = "bad_unlock_balance"
-HELD_AT_EXIT = "held_lock_at_exit"
-HELD_FREED = "held_lock_freed"
+from ..engine.findings import (BAD_UNLOCK, CIRCULAR, HELD_AT_EXIT, HELD_FREED, INCONSISTENT, IRQ_INVERSION,
+                               RECURSIVE)
+
+# kinds only kernel reports have
 RETURN_TO_USER = "lock_held_returning_to_user"
 RCU = "suspicious_rcu_usage"
 

@@ -25,22 +25,25 @@ _OrigCondition = threading.Condition
 current: state.Runtime | None = None
 
 
-class Lock:
-    """``threading.Lock`` with lock-dependency validation."""
+class _InstrumentedLock:
+    """What ``Lock`` and ``RLock`` share: the acquire and release paths.  For a
+    reentrant lock (``_ld_owner_bound``) only the outermost acquisition and
+    the final release are lock events."""
 
     __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "__weakref__")
     _ld_owner_bound = False
+    _ld_kind = "mutex"
 
-    def __init__(self) -> None:
-        self._block = _allocate_lock()
+    def __init__(self, block: Any, frame: Any) -> None:
+        self._block = block
         self._ld_id = None
         self._ld_entry = None
         rt = current
-        self._ld_node = rt.class_for(_getframe(1), "mutex") if rt is not None else -1
+        self._ld_node = rt.class_for(frame, self._ld_kind) if rt is not None else -1
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         rt = current
-        if rt is None or self._ld_node < 0:
+        if rt is None or self._ld_node < 0 or self._ld_owner_bound and self._block._is_owned():
             return self._block.acquire(blocking, timeout)
         if blocking and timeout == -1:
             frame = _getframe(1)
@@ -61,14 +64,28 @@ class Lock:
     def release(self) -> None:
         self._block.release()
         rt = current
-        if rt is not None and self._ld_node >= 0 and not rt.fast_release(self):
+        if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()) \
+                and not rt.fast_release(self):
             rt.release(self)
 
-    def __exit__(self, *args: Any) -> None:
+    def __exit__(self, *args: Any) -> None:  # release() inlined: this is the hot path of `with`
         self._block.release()
         rt = current
-        if rt is not None and self._ld_node >= 0 and not rt.fast_release(self):
+        if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()) \
+                and not rt.fast_release(self):
             rt.release(self)
+
+    def _at_fork_reinit(self) -> None:
+        self._block._at_fork_reinit()
+
+
+class Lock(_InstrumentedLock):
+    """``threading.Lock`` with lock-dependency validation."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(_allocate_lock(), _getframe(1))
 
     def locked(self) -> bool:
         return self._block.locked()
@@ -82,56 +99,20 @@ class Lock:
     def locked_lock(self) -> bool:
         return self._block.locked()
 
-    def _at_fork_reinit(self) -> None:
-        self._block._at_fork_reinit()
-
     def __repr__(self) -> str:
         return (f"<{'locked' if self._block.locked() else 'unlocked'} {type(self).__module__}."
                 f"{type(self).__qualname__} object at {hex(id(self))}>")
 
 
-class RLock:
-    """``threading.RLock`` with lock-dependency validation; only the outermost
-    acquisition and the final release are lock events."""
+class RLock(_InstrumentedLock):
+    """``threading.RLock`` with lock-dependency validation."""
 
-    __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "__weakref__")
+    __slots__ = ()
     _ld_owner_bound = True
+    _ld_kind = "rlock"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._block = _CRLock()
-        self._ld_id = None
-        self._ld_entry = None
-        rt = current
-        self._ld_node = rt.class_for(_getframe(1), "rlock") if rt is not None else -1
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        rt = current
-        if rt is None or self._ld_node < 0 or self._block._is_owned():
-            return self._block.acquire(blocking, timeout)
-        if blocking and timeout == -1:
-            frame = _getframe(1)
-            if not rt.fast_acquire(self, frame):
-                rt.acquire(self, frame)
-            try:
-                return self._block.acquire()
-            except BaseException:
-                rt.release(self)
-                raise
-        if self._block.acquire(blocking, timeout):
-            rt.acquire(self, _getframe(1), trylock=True)
-            return True
-        return False
-
-    __enter__ = acquire
-
-    def release(self) -> None:
-        self._block.release()
-        rt = current
-        if rt is not None and self._ld_node >= 0 and not self._block._is_owned() and not rt.fast_release(self):
-            rt.release(self)
-
-    def __exit__(self, *args: Any) -> None:
-        self.release()
+        super().__init__(_CRLock(), _getframe(1))
 
     def _is_owned(self) -> bool:
         return self._block._is_owned()
@@ -167,12 +148,9 @@ class Condition(_OrigCondition):
 
     def __init__(self, lock: Any = None) -> None:
         rt = current
-        if lock is None:
+        if lock is None:  # the RLock is named after the Condition's creator
             lock = RLock.__new__(RLock)
-            lock._block = _CRLock()
-            lock._ld_id = None
-            lock._ld_entry = None
-            lock._ld_node = rt.class_for(_getframe(1), "rlock") if rt is not None else -1
+            _InstrumentedLock.__init__(lock, _CRLock(), _getframe(1))
         super().__init__(lock)
         self._ld_event = rt.event_name(_getframe(1), "condition") if rt is not None else None
         # Conditions inside Thread and concurrent.futures are modelled by their

@@ -25,10 +25,10 @@ def runtime() -> Runtime | None:
 
 
 def enable(*, json_path: str | None = None, trace_path: str | None = None, stream: IO[str] | None = None,
-           quiet: bool = False, summary: bool = True) -> Runtime:
+           quiet: bool = False, summary: bool | str = True) -> Runtime:
     """Instrument ``threading`` from now on.  Findings are printed to ``stream``
-    (stderr) as they are detected; at exit a summary is printed and the
-    findings written to ``json_path``.  Environment defaults: LOCKDEP_JSON,
+    (stderr) as they are detected; at exit a summary is printed (``summary="findings"``:
+    only if there were any) and the findings written to ``json_path``.  Environment defaults: LOCKDEP_JSON,
     LOCKDEP_TRACE."""
     global _exit_hook_registered
     if primitives.current is not None:
@@ -54,7 +54,7 @@ def enable(*, json_path: str | None = None, trace_path: str | None = None, strea
         print(f"lockdep: cannot write {trace_path}: {e.strerror}", file=sys.stderr)
         trace = None
     rt = Runtime(on_finding=on_finding, trace=trace)
-    _options.update(json_path=json_path, stream=out, summary=summary and not quiet)
+    _options.update(json_path=json_path, stream=out, summary=False if quiet else summary)
     patch.install(rt)
     if not _exit_hook_registered:
         atexit.register(_at_exit)
@@ -135,8 +135,11 @@ def _at_exit() -> None:
                 json.dump(findings_json(rt), f, indent=1)
         except OSError as e:
             print(f"lockdep: cannot write {target}: {e.strerror}", file=sys.stderr)
-    if _options.get("summary"):
-        n = len(rt.validator.findings)
+    n = len(rt.validator.findings)
+    summary = _options.get("summary")
+    if summary is True and _options.get("pid") != os.getpid():
+        summary = "findings"  # a forked child: quiet unless it found something
+    if summary is True or summary == "findings" and n:
         s = rt.validator.summary()
         try:
             _options["stream"].write(

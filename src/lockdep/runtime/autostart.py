@@ -6,4 +6,4 @@ import os
 if os.environ.get("LOCKDEP", "").lower() not in ("", "0", "no", "false", "off"):
     from .api import enable
 
-    enable()
+    enable(summary="findings")  # silent unless something is found: stderr stays the program's

@@ -164,10 +164,18 @@ def _signal_getsignal(signalnum: int) -> Any:
 _fork_hooks_registered = False
 
 
+def _caller() -> Any:
+    """The frame that called os.fork() (absent when fork is called from C)."""
+    try:
+        return _getframe(2)
+    except ValueError:
+        return None
+
+
 def _before_fork() -> None:
     rt = primitives.current
     if rt is not None:
-        rt.before_fork(_getframe(2))
+        rt.before_fork(_caller())
 
 
 def _after_fork_parent() -> None:

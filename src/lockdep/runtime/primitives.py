@@ -83,6 +83,7 @@ class Lock(_InstrumentedLock):
     """``threading.Lock`` with lock-dependency validation."""
 
     __slots__ = ()
+    __module__ = "threading"  # it stands in for threading.Lock (CPython checks threading.__all__ by module)
 
     def __init__(self) -> None:
         super().__init__(_allocate_lock(), _getframe(1))
@@ -108,6 +109,7 @@ class RLock(_InstrumentedLock):
     """``threading.RLock`` with lock-dependency validation."""
 
     __slots__ = ()
+    __module__ = "threading"
     _ld_owner_bound = True
     _ld_kind = "rlock"
 
@@ -145,6 +147,8 @@ class Condition(_OrigCondition):
     """``threading.Condition``: ``wait()`` without a timeout is a wait for the
     condition's event while holding every other held lock (recorded after the
     condition's own lock is released, as it really is); ``notify()`` signals it."""
+
+    __module__ = "threading"
 
     def __init__(self, lock: Any = None) -> None:
         rt = current

@@ -325,19 +325,19 @@ class Runtime:
         if self.trace is not None:
             self.trace.write(op="fork", task=ts.name)
         self.validator.fork(ts.name, site)
-        self.validator.graph_lock.acquire()
-        self.names_lock.acquire()
-        if self.trace is not None:
-            self.trace.lock.acquire()
+        held = [self.validator.graph_lock, self.names_lock] + ([self.trace.lock] if self.trace is not None else [])
+        for lock in held:
+            lock.acquire()
+        self._fork_held = held
 
     def after_fork_parent(self) -> None:
-        if self.trace is not None:
-            self.trace.lock.release()
-        self.names_lock.release()
-        self.validator.graph_lock.release()
+        held, self._fork_held = self._fork_held, []
+        for lock in reversed(held):
+            lock.release()
 
     def after_fork_child(self) -> None:
         """Only the forking thread survives in the child (threading's _after_fork)."""
+        self._fork_held = []
         self.validator.graph_lock = _thread.RLock()
         self.names_lock = _thread.RLock()
         if self.trace is not None:

@@ -53,3 +53,16 @@ def test_patched_factories_are_ours(instrumented):
     assert isinstance(threading.RLock(), RLock)
     assert isinstance(threading.Condition(), Condition)
     assert isinstance(threading.Event()._cond, Condition)
+
+
+def test_cpython_queue_and_thread_suites_pass_under_lockdep():
+    """CPython's own test_queue and test_thread, run by ``python -m lockdep``: same results."""
+    import subprocess
+    import sys
+
+    from runtime_helpers import env
+
+    p = subprocess.run([sys.executable, "-m", "lockdep", "--quiet", "-m", "test", "test_queue", "test_thread"],
+                       capture_output=True, text=True, env=env(), timeout=600)
+    assert "Result: SUCCESS" in p.stdout, p.stdout[-3000:] + p.stderr[-3000:]
+    assert p.returncode == 0

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
-import pytest
 
 from runtime_helpers import EXAMPLES, kinds, lockdep_json, run
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 # Execution contexts of an acquisition (the trace's ``context`` field).
 PROCESS, SOFTIRQ_CTX, HARDIRQ_CTX, HANDLER_CTX = 0, 1, 2, 3
 CONTEXTS = {"process": PROCESS, "softirq": SOFTIRQ_CTX, "hardirq": HARDIRQ_CTX, "handler": HANDLER_CTX}
-CONTEXT_NAMES = {v: k for k, v in CONTEXTS.items()}
 
 # Usage states, in the kernel's print order.
 HARDIRQ, SOFTIRQ, HANDLER = 0, 1, 2
@@ -26,7 +25,6 @@ STATE_OF_CONTEXT = {HARDIRQ_CTX: HARDIRQ, SOFTIRQ_CTX: SOFTIRQ, HANDLER_CTX: HAN
 NSTATES = 3
 
 USED_IN, ENABLED = 0, 1
-READ = 1
 
 
 def bit(state: int, direction: int, read: int) -> int:

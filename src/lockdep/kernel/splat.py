@@ -89,7 +89,7 @@ def func_of(frame: str) -> str:
     """``kmem_cache_shrink_all`` from ``kmem_cache_shrink_all+0x9/0x20 mm/slab.c:12 [inline]``."""
     f = frame.strip()
     f = re.sub(r"^\?\s*", "", f)
-    return re.split(r"[+\s]", f, 1)[0]
+    return re.split(r"[+\s]", f, maxsplit=1)[0]
 
 
 def meaningful_frames(stack: list[str], n: int = 2) -> list[str]:

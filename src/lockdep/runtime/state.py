@@ -8,8 +8,6 @@ read-only shared maps; the validator serialises its slow path itself.
 from __future__ import annotations
 
 import _thread
-import os
-import sys
 from types import FrameType
 from typing import IO, Any, Callable
 
@@ -62,7 +60,6 @@ class Runtime:
                                    current_stack=sites.current_stack)
         self.threads: dict[int, ThreadState] = {}
         self.classes: dict[tuple, int] = {}  # creation key -> node id
-        self.lock_names: dict[str, int] = {}
         self.trace = TraceWriter(trace) if trace is not None else None
         self.waiting: dict[str, int] = {}  # event -> number of threads waiting on it now
         self.names_lock = _thread.RLock()
@@ -372,10 +369,3 @@ def _in_finalizer(frame: FrameType) -> bool:
         f = f.f_back
     return False
 
-
-def pid() -> int:
-    return os.getpid()
-
-
-def stderr() -> IO[str]:
-    return sys.stderr

@@ -200,3 +200,26 @@ def test_rlock_held_at_thread_exit(tmp_path):
     """))
     p, found = lockdep_json(script, tmp_path)
     assert kinds(found) == [("held_lock_at_exit", ["leak.cfg_lock"])]
+
+
+def test_heavy_contention_stays_consistent(tmp_path):
+    """Threads queue up on one lock (each validated before it blocks): no phantom findings."""
+    script = tmp_path / "contend.py"
+    script.write_text(textwrap.dedent("""
+        import threading
+        lock, rlock = threading.Lock(), threading.RLock()
+        def work():
+            for _ in range(3000):
+                with lock:
+                    pass
+                with rlock:
+                    with rlock:
+                        pass
+                lock.acquire(); lock.release()
+        ts = [threading.Thread(target=work) for _ in range(6)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+    """))
+    p, found = lockdep_json(script, tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert found == []

@@ -17,6 +17,7 @@ from typing import Any
 from . import state
 
 _allocate_lock = _thread.allocate_lock
+_get_ident = _thread.get_ident
 _CRLock = _thread.RLock
 _getframe = sys._getframe
 _OrigCondition = threading.Condition
@@ -64,15 +65,30 @@ class _InstrumentedLock:
     def release(self) -> None:
         self._block.release()
         rt = current
-        if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()) \
-                and not rt.fast_release(self):
+        if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()):
+            # fast path: the entry this lock last pushed is on top of the caller's own stack
+            h = self._ld_entry
+            if h is not None and h.refs and rt.trace is None:
+                ts = h.owner
+                held = ts.held
+                if held and held[-1] is h and ts.ident == _get_ident():
+                    held.pop()
+                    h.refs = 0
+                    return
             rt.release(self)
 
     def __exit__(self, *args: Any) -> None:  # release() inlined: this is the hot path of `with`
         self._block.release()
         rt = current
-        if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()) \
-                and not rt.fast_release(self):
+        if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()):
+            h = self._ld_entry
+            if h is not None and h.refs and rt.trace is None:
+                ts = h.owner
+                held = ts.held
+                if held and held[-1] is h and ts.ident == _get_ident():
+                    held.pop()
+                    h.refs = 0
+                    return
             rt.release(self)
 
     def _at_fork_reinit(self) -> None:

@@ -65,13 +65,14 @@ class Runtime:
         self.names_lock = _thread.RLock()
         self._serial = 0
 
-        self.fast_acquire, self.fast_release = self._make_fast_path()
+        self.fast_acquire = self._make_fast_acquire()
 
-    def _make_fast_path(self) -> tuple[Callable[[Any, FrameType], bool], Callable[[Any], bool]]:
+    def _make_fast_acquire(self) -> Callable[[Any, FrameType], bool]:
         """The per-acquire fast path, with everything it touches bound to locals: a
         plain blocking acquisition in process context whose chain of held classes was
-        validated before only pushes an entry (the kernel's chain-cache hit).  Anything
-        else returns False and takes ``acquire``/``release``."""
+        validated before only pushes an entry (the kernel's chain-cache hit), reused
+        per thread and lock; the lock's release pops it (primitives).  Anything else
+        returns False and takes ``acquire``."""
         threads_get = self.threads.get
         v = self.validator
         chains = v.chains
@@ -115,17 +116,7 @@ class Runtime:
             ts.last_acq[nid] = h
             return True
 
-        def fast_release(lock: Any) -> bool:
-            ts = threads_get(get_ident())
-            if ts is None or self.trace is not None:
-                return False
-            held = ts.held
-            if held and held[-1].lock is lock:
-                held.pop().refs = 0
-                return True
-            return False
-
-        return fast_acquire, fast_release
+        return fast_acquire
 
     # ----------------------------------------------------------- threads
     def thread(self) -> ThreadState:
@@ -251,13 +242,13 @@ class Runtime:
             ev["context"] = "handler"
         tr.write(**ev)
 
-    def release(self, lock: Any, owner: ThreadState | None = None) -> None:
+    def release(self, lock: Any) -> None:
         """Release by the caller; a plain lock released by another thread is a hand-off:
         it leaves its owner's stack without a finding."""
         ts = self.threads.get(get_ident()) or self.thread()
         held = ts.held
         if held and held[-1].lock is lock:
-            held.pop()
+            held.pop().refs = 0
         elif any(h.lock is lock for h in held):
             self.validator._remove_held(ts, lock)
         else:

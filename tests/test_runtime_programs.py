@@ -223,3 +223,27 @@ def test_heavy_contention_stays_consistent(tmp_path):
     p, found = lockdep_json(script, tmp_path)
     assert p.returncode == 0, p.stderr
     assert found == []
+
+
+def test_lock_taken_deep_inside_a_finalizer_after_the_chain_is_cached(tmp_path):
+    """sentry-python #803 shape: __del__ -> close() -> log() -> lock, the lock long since cached."""
+    script = tmp_path / "deep.py"
+    script.write_text(textwrap.dedent("""
+        import threading
+        sink_lock = threading.Lock()
+        def log(msg):
+            with sink_lock:
+                pass
+        def close():
+            log("closing")
+        for _ in range(100):
+            log("normal")           # learned (and cached) in normal context
+        class Resource:
+            def __del__(self):
+                close()
+        r = Resource()
+        del r
+    """))
+    p, found = lockdep_json(script, tmp_path)
+    assert kinds(found) == [("inconsistent_lock_state", ["deep.sink_lock"])]
+    assert "Resource.__del__" in json.dumps(found[0])

@@ -6,6 +6,7 @@ Originals are captured at import, so re-installing never wraps a wrapper.
 
 from __future__ import annotations
 
+import builtins
 import concurrent.futures as _cf
 import concurrent.futures._base as _cf_base
 import concurrent.futures.thread as _cf_thread
@@ -27,7 +28,7 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (_cf_base.Future, "result"), (_cf_base.Future, "exception"),
                       (_cf_thread._WorkItem, "__init__"), (_cf_thread._WorkItem, "run"),
                       (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
-                      (_signal, "signal"), (_signal, "getsignal")):
+                      (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__")):
     ORIGINALS[(_owner, _name)] = getattr(_owner, _name)
 
 
@@ -160,6 +161,57 @@ def _signal_getsignal(signalnum: int) -> Any:
     return getattr(h, "__wrapped__", h)
 
 
+# --------------------------------------------------------------- finalizers
+def _finalizer(del_fn: Callable) -> Callable:
+    """``__del__`` runs whenever the last reference goes, interrupting whatever the
+    thread was doing: it runs in the HANDLER context, like a signal handler."""
+    def __del__(self: Any) -> Any:
+        rt = primitives.current
+        if rt is None:
+            return del_fn(self)
+        ts = rt.thread()
+        saved, ts.ctx = ts.ctx, HANDLER_CTX
+        try:
+            return del_fn(self)
+        finally:
+            ts.ctx = saved
+
+    __del__.__wrapped__ = del_fn  # type: ignore[attr-defined]
+    __del__.__qualname__ = getattr(del_fn, "__qualname__", "__del__")
+    return __del__
+
+
+def _wrap_finalizer(cls: Any) -> None:
+    fn = cls.__dict__.get("__del__") if isinstance(cls, type) else None
+    if fn is None or not callable(fn) or hasattr(fn, "__wrapped__") or not hasattr(fn, "__code__"):
+        return
+    try:
+        setattr(cls, "__del__", _finalizer(fn))
+    except (TypeError, AttributeError):
+        pass  # a C type or a class that refuses new attributes
+
+
+def _build_class(func: Any, name: str, *bases: Any, **kwargs: Any) -> Any:
+    cls = _orig(builtins, "__build_class__")(func, name, *bases, **kwargs)
+    _wrap_finalizer(cls)
+    return cls
+
+
+def _wrap_existing_finalizers() -> None:
+    seen: set[int] = set()
+    stack = list(type.__subclasses__(object))
+    while stack:
+        cls = stack.pop()
+        if id(cls) in seen:
+            continue
+        seen.add(id(cls))
+        _wrap_finalizer(cls)
+        try:
+            stack.extend(cls.__subclasses__())
+        except TypeError:
+            continue
+
+
 # --------------------------------------------------------------------- fork
 _fork_hooks_registered = False
 
@@ -207,6 +259,7 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (_cf, "as_completed"): _as_completed,
     (_signal, "signal"): _signal_signal,
     (_signal, "getsignal"): _signal_getsignal,
+    (builtins, "__build_class__"): _build_class,
 }
 
 
@@ -215,6 +268,7 @@ def install(rt: Runtime) -> None:
     primitives.current = rt
     for (owner, name), new in PATCHES.items():
         setattr(owner, name, new)
+    _wrap_existing_finalizers()
     if not _fork_hooks_registered and hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
                             after_in_child=_after_fork_child)

@@ -247,3 +247,10 @@ def test_lock_taken_deep_inside_a_finalizer_after_the_chain_is_cached(tmp_path):
     p, found = lockdep_json(script, tmp_path)
     assert kinds(found) == [("inconsistent_lock_state", ["deep.sink_lock"])]
     assert "Resource.__del__" in json.dumps(found[0])
+
+
+def test_asyncio_lock_inversion_between_tasks(tmp_path):
+    p, found = lockdep_json(EXAMPLES / "asyncio_abba.py", tmp_path)
+    assert p.returncode == 0 and "done" in p.stdout, p.stderr
+    assert kinds(found) == [("circular_dependency", ["Cache.index_lock", "Cache.store_lock"])]
+    assert found[0]["task"] == "task compactor"

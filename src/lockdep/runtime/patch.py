@@ -6,6 +6,7 @@ Originals are captured at import, so re-installing never wraps a wrapper.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import concurrent.futures as _cf
 import concurrent.futures._base as _cf_base
@@ -28,7 +29,8 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (_cf_base.Future, "result"), (_cf_base.Future, "exception"),
                       (_cf_thread._WorkItem, "__init__"), (_cf_thread._WorkItem, "run"),
                       (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
-                      (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__")):
+                      (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__"),
+                      (asyncio.Lock, "__init__"), (asyncio.Lock, "acquire"), (asyncio.Lock, "release")):
     ORIGINALS[(_owner, _name)] = getattr(_owner, _name)
 
 
@@ -161,6 +163,36 @@ def _signal_getsignal(signalnum: int) -> Any:
     return getattr(h, "__wrapped__", h)
 
 
+# ------------------------------------------------------------------ asyncio
+def _alock_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    _orig(asyncio.Lock, "__init__")(self, *args, **kwargs)
+    rt = primitives.current
+    self._ld_node = rt.class_for(_getframe(1), "mutex") if rt is not None else -1
+
+
+async def _alock_acquire(self: Any) -> bool:
+    """``asyncio.Lock``: each task has its own held stack; validated before waiting."""
+    rt = primitives.current
+    task = asyncio.current_task() if rt is not None and getattr(self, "_ld_node", -1) >= 0 else None
+    if task is None:
+        return await _orig(asyncio.Lock, "acquire")(self)
+    ts = rt.task_state(task)  # type: ignore[union-attr]
+    rt.acquire(self, _getframe(1), ts=ts)  # type: ignore[union-attr]
+    try:
+        return await _orig(asyncio.Lock, "acquire")(self)
+    except BaseException:
+        rt.release(self, ts)  # type: ignore[union-attr]
+        raise
+
+
+def _alock_release(self: Any) -> None:
+    _orig(asyncio.Lock, "release")(self)
+    rt = primitives.current
+    if rt is not None and getattr(self, "_ld_node", -1) >= 0:
+        task = asyncio.current_task()
+        rt.release(self, rt.task_state(task) if task is not None else None)
+
+
 # --------------------------------------------------------------- finalizers
 def _finalizer(del_fn: Callable) -> Callable:
     """``__del__`` runs whenever the last reference goes, interrupting whatever the
@@ -260,6 +292,9 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (_signal, "signal"): _signal_signal,
     (_signal, "getsignal"): _signal_getsignal,
     (builtins, "__build_class__"): _build_class,
+    (asyncio.Lock, "__init__"): _alock_init,
+    (asyncio.Lock, "acquire"): _alock_acquire,
+    (asyncio.Lock, "release"): _alock_release,
 }
 
 

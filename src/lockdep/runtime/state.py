@@ -59,6 +59,7 @@ class Runtime:
         self.validator = Validator(on_finding=on_finding, site_str=sites.site_str,
                                    current_stack=sites.current_stack)
         self.threads: dict[int, ThreadState] = {}
+        self.async_tasks: dict[int, ThreadState] = {}
         self.classes: dict[tuple, int] = {}  # creation key -> node id
         self.trace = TraceWriter(trace) if trace is not None else None
         self.waiting: dict[str, int] = {}  # event -> number of threads waiting on it now
@@ -157,6 +158,26 @@ class Runtime:
         self.validator.task_exit(ts.name)
         self.threads.pop(ts.ident, None)
 
+    # ----------------------------------------------------- asyncio tasks
+    def task_state(self, task: Any) -> ThreadState:
+        """The state of an asyncio task: coroutines interleave on one thread, each with
+        its own held stack, like the kernel's tasks on one CPU."""
+        ts = self.async_tasks.get(id(task))
+        if ts is None:
+            name = f"task {task.get_name()}"
+            if name in self.validator.tasks:
+                name = f"{name}/{id(task):x}"
+            ts = self.async_tasks[id(task)] = ThreadState(name, self.validator.seq, -1)
+            self.validator.tasks[name] = ts
+            task.add_done_callback(self._task_done)
+        return ts
+
+    def _task_done(self, task: Any) -> None:
+        ts = self.async_tasks.pop(id(task), None)
+        if ts is not None:
+            ts.held.clear()  # an asyncio.Lock may be released by another task: no held-at-exit report
+            self.validator.tasks.pop(ts.name, None)
+
     # ----------------------------------------------------------- classes
     def class_for(self, frame: FrameType | None, kind: str) -> int:
         """Node id of the class of a primitive created in ``frame`` (keyed by creation site)."""
@@ -201,8 +222,11 @@ class Runtime:
             lock._ld_id = lid
         return lid
 
-    def acquire(self, lock: Any, frame: FrameType, trylock: bool = False, subclass: int = 0) -> Any:
-        ts = self.threads.get(get_ident()) or self.thread()
+    def acquire(self, lock: Any, frame: FrameType, trylock: bool = False, subclass: int = 0,
+                ts: ThreadState | None = None) -> Any:
+        """The slow path of an acquisition by the calling thread (or by the asyncio task ``ts``)."""
+        if ts is None:
+            ts = self.threads.get(get_ident()) or self.thread()
         ctx = ts.ctx
         if ctx == PROCESS and _in_finalizer(frame):
             ctx = HANDLER_CTX
@@ -242,17 +266,18 @@ class Runtime:
             ev["context"] = "handler"
         tr.write(**ev)
 
-    def release(self, lock: Any) -> None:
+    def release(self, lock: Any, ts: ThreadState | None = None) -> None:
         """Release by the caller; a plain lock released by another thread is a hand-off:
         it leaves its owner's stack without a finding."""
-        ts = self.threads.get(get_ident()) or self.thread()
+        if ts is None:
+            ts = self.threads.get(get_ident()) or self.thread()
         held = ts.held
         if held and held[-1].lock is lock:
             held.pop().refs = 0
         elif any(h.lock is lock for h in held):
             self.validator._remove_held(ts, lock)
         else:
-            for other in list(self.threads.values()):
+            for other in [*self.threads.values(), *self.async_tasks.values()]:
                 if any(h.lock is lock for h in other.held):
                     ts = other
                     self.validator._remove_held(other, lock)

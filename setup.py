@@ -1,9 +1,10 @@
 """Ships ``lockdep.pth`` at the top of site-packages (as coverage.py suggests
-for measuring subprocesses): it does nothing unless LOCKDEP is set."""
+for measuring subprocesses: it does nothing unless LOCKDEP is set), and builds
+the optional C fast path of the runtime."""
 
 import os
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 
@@ -17,4 +18,8 @@ class BuildWithPth(build_py):
         return [*super().get_outputs(include_bytecode), os.path.join(self.build_lib, "lockdep.pth")]
 
 
-setup(cmdclass={"build_py": BuildWithPth})
+setup(
+    cmdclass={"build_py": BuildWithPth},
+    # The optional C fast path of the runtime; without a compiler the pure-Python one is used.
+    ext_modules=[Extension("lockdep.runtime._speedups", ["src/lockdep/runtime/_speedups.c"], optional=True)],
+)

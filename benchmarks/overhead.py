@@ -1,7 +1,10 @@
-"""Overhead of the Python runtime: ns per acquire+release pair, raw vs instrumented,
-printed side by side as ratios in one run.
+"""Overhead of the Python runtime: ns per acquire+release pair, raw vs instrumented
+(C core and pure-Python core), printed side by side as ratios in one run.
 
     python benchmarks/overhead.py [--n 200000]
+
+Each core is measured in a child process (the core is chosen at import, by
+LOCKDEP_CORE); the raw figures come from the same children.
 
 Scenarios: a lone lock (explicit calls and ``with``), the innermost of 3 locks
 taken in a repeated pattern, and 4 threads contending for one lock.
@@ -11,14 +14,14 @@ from __future__ import annotations
 
 import _thread
 import argparse
+import json
+import os
+import subprocess
 import sys
 import threading
 import time
 
 import lockdep.runtime as ld
-from lockdep.runtime.primitives import Lock as LdLock
-from lockdep.runtime.primitives import RLock as LdRLock
-
 RawLock, RawRLock = _thread.allocate_lock, _thread.RLock
 
 
@@ -71,10 +74,10 @@ def best(fn, *args, repeat=5):
     return min(fn(*args) for _ in range(repeat))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=200_000)
-    n = ap.parse_args().n
+def measure(n: int) -> list[tuple[str, float, float]]:
+    from lockdep.runtime.primitives import Lock as LdLock
+    from lockdep.runtime.primitives import RLock as LdRLock
+
     rt = ld.enable(quiet=True, summary=False)
     rows = []
     for kind, raw_t, ld_t in (("Lock", RawLock, LdLock), ("RLock", RawRLock, LdRLock)):
@@ -85,13 +88,40 @@ def main() -> None:
         rows.append((f"{kind} with", best(lone_with, raw, n), best(lone_with, ins, n)))
         rows.append((f"{kind} with, 3 nested", best(nested3, raws, n // 3), best(nested3, inss, n // 3)))
         rows.append((f"{kind} with, 4 threads", best(contended, raw, n, repeat=3), best(contended, ins, n, repeat=3)))
-    raw_with = rows[1][1]
-    print(f"Python {sys.version.split()[0]}, pure-Python runtime; ns per acquire+release pair (best of 5)")
-    print(f"{'scenario':<30}{'raw ns':>9}{'lockdep ns':>12}{'ratio':>8}{'vs raw Lock with':>18}")
-    for name, r, i in rows:
-        print(f"{name:<30}{r:>9.0f}{i:>12.0f}{i / r:>7.1f}x{i / raw_with:>17.1f}x")
-    print(f"findings: {len(rt.validator.findings)}, chain cache hits: {rt.validator.chain_hits}")
+    assert not rt.validator.findings, "the benchmark itself must be clean"
     ld.disable()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        from lockdep.runtime.primitives import CORE
+
+        print(json.dumps({"core": CORE, "rows": measure(a.n)}))
+        return
+    results = {}
+    for core in ("c", "python"):
+        p = subprocess.run([sys.executable, __file__, "--child", "--n", str(a.n)], capture_output=True, text=True,
+                           env={**os.environ, "LOCKDEP_CORE": core})
+        if p.returncode != 0:
+            print(f"{core} core: not available ({p.stderr.strip().splitlines()[-1] if p.stderr else p.returncode})")
+            continue
+        results[core] = json.loads(p.stdout)["rows"]
+    print(f"Python {sys.version.split()[0]}; ns per acquire+release pair (best of 5); "
+          "ratio = instrumented / raw of the same scenario")
+    print(f"{'scenario':<28}{'raw ns':>8}{'C core':>9}{'ratio':>7}{'Python core':>13}{'ratio':>7}")
+    base = results.get("c") or results.get("python") or []
+    for i, (name, raw, _) in enumerate(base):
+        line = f"{name:<28}{raw:>8.0f}"
+        for core in ("c", "python"):
+            if core in results:
+                _, r, ins = results[core][i]
+                line += f"{ins:>9.0f}{ins / r:>6.1f}x" if core == "c" else f"{ins:>13.0f}{ins / r:>6.1f}x"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ EXAMPLES = ROOT / "examples" / "python"
 
 
 def env(**extra: str) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("LOCKDEP")}
+    e = {k: v for k, v in os.environ.items() if not k.startswith("LOCKDEP") or k == "LOCKDEP_CORE"}
     e["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     e.update(extra)
     return e

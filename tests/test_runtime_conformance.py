@@ -66,3 +66,22 @@ def test_cpython_queue_and_thread_suites_pass_under_lockdep():
                        capture_output=True, text=True, env=env(), timeout=600)
     assert "Result: SUCCESS" in p.stdout, p.stdout[-3000:] + p.stderr[-3000:]
     assert p.returncode == 0
+
+
+def test_the_requested_core_is_the_one_in_use():
+    """LOCKDEP_CORE=python forces the pure-Python path; LOCKDEP_CORE=c fails loudly without the build."""
+    import os
+    import subprocess
+    import sys
+
+    from runtime_helpers import env
+
+    from lockdep.runtime import primitives
+
+    wanted = os.environ.get("LOCKDEP_CORE")
+    if wanted:
+        assert primitives.CORE == wanted
+    code = "import lockdep.runtime.primitives as p; print(p.CORE)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env(LOCKDEP_CORE="python")).stdout.strip()
+    assert out == "python"

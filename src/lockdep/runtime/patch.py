@@ -18,8 +18,11 @@ import threading
 from typing import Any, Callable
 
 from ..engine.usage import HANDLER_CTX
+from ..engine.graph import Node
+from ..engine.task import HeldLock
+from ..engine.usage import MASK_TABLE
 from . import primitives
-from .state import Runtime
+from .state import _WRAPPER_CODE, Runtime, ThreadState
 
 _getframe = sys._getframe
 
@@ -301,6 +304,10 @@ PATCHES: dict[tuple[Any, str], Any] = {
 def install(rt: Runtime) -> None:
     global _fork_hooks_registered
     primitives.current = rt
+    if primitives._speedups is not None:
+        v = rt.validator
+        primitives._speedups.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock, ThreadState,
+                                  Node, MASK_TABLE[0], rt.trace is None)
     for (owner, name), new in PATCHES.items():
         setattr(owner, name, new)
     _wrap_existing_finalizers()
@@ -312,5 +319,7 @@ def install(rt: Runtime) -> None:
 
 def uninstall() -> None:
     primitives.current = None
+    if primitives._speedups is not None:
+        primitives._speedups.unbind()
     for (owner, name), orig in ORIGINALS.items():
         setattr(owner, name, orig)

@@ -10,6 +10,7 @@ reported even if it then happens.  ``acquire(blocking=False)`` and
 from __future__ import annotations
 
 import _thread
+import os
 import sys
 import threading
 from typing import Any
@@ -26,21 +27,51 @@ _OrigCondition = threading.Condition
 current: state.Runtime | None = None
 
 
-class _InstrumentedLock:
-    """What ``Lock`` and ``RLock`` share: the acquire and release paths.  For a
-    reentrant lock (``_ld_owner_bound``) only the outermost acquisition and
-    the final release are lock events."""
+def _load_speedups() -> Any:
+    """The C fast path, unless LOCKDEP_CORE=python; LOCKDEP_CORE=c insists on it."""
+    core = os.environ.get("LOCKDEP_CORE", "")
+    if core == "python":
+        return None
+    try:
+        from . import _speedups
+    except ImportError as e:
+        if core == "c":
+            raise ImportError(f"LOCKDEP_CORE=c but the C core cannot be loaded ({e}); "
+                              "reinstall lockdep with a C compiler") from None
+        return None
+    return _speedups
 
-    __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "__weakref__")
+
+_speedups = _load_speedups()
+CORE = "c" if _speedups is not None else "python"
+
+
+class _LockCommon:
+    """What ``Lock`` and ``RLock`` share besides the acquire/release paths."""
+
+    __slots__ = ()
     _ld_owner_bound = False
     _ld_kind = "mutex"
 
-    def __init__(self, block: Any, frame: Any) -> None:
+    def _ld_init(self, block: Any, frame: Any) -> None:
         self._block = block
         self._ld_id = None
         self._ld_entry = None
+        self._ld_reentrant = self._ld_owner_bound
         rt = current
         self._ld_node = rt.class_for(frame, self._ld_kind) if rt is not None else -1
+
+    def _at_fork_reinit(self) -> None:
+        self._block._at_fork_reinit()
+
+
+class _PyLockBase:
+    """The acquire and release paths in Python (the C core, when built, replaces them).
+    For a reentrant lock (``_ld_owner_bound``) only the outermost acquisition and the
+    final release are lock events."""
+
+    __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "_ld_reentrant", "__weakref__")
+    _ld_owner_bound = False
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         rt = current
@@ -91,18 +122,18 @@ class _InstrumentedLock:
                     return
             rt.release(self)
 
-    def _at_fork_reinit(self) -> None:
-        self._block._at_fork_reinit()
+
+_Base: Any = _speedups.LockBase if _speedups is not None else _PyLockBase
 
 
-class Lock(_InstrumentedLock):
+class Lock(_LockCommon, _Base):
     """``threading.Lock`` with lock-dependency validation."""
 
     __slots__ = ()
     __module__ = "threading"  # it stands in for threading.Lock (CPython checks threading.__all__ by module)
 
     def __init__(self) -> None:
-        super().__init__(_allocate_lock(), _getframe(1))
+        self._ld_init(_allocate_lock(), _getframe(1))
 
     def locked(self) -> bool:
         return self._block.locked()
@@ -121,7 +152,7 @@ class Lock(_InstrumentedLock):
                 f"{type(self).__qualname__} object at {hex(id(self))}>")
 
 
-class RLock(_InstrumentedLock):
+class RLock(_LockCommon, _Base):
     """``threading.RLock`` with lock-dependency validation."""
 
     __slots__ = ()
@@ -130,7 +161,7 @@ class RLock(_InstrumentedLock):
     _ld_kind = "rlock"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(_CRLock(), _getframe(1))
+        self._ld_init(_CRLock(), _getframe(1))
 
     def _is_owned(self) -> bool:
         return self._block._is_owned()
@@ -170,7 +201,7 @@ class Condition(_OrigCondition):
         rt = current
         if lock is None:  # the RLock is named after the Condition's creator
             lock = RLock.__new__(RLock)
-            _InstrumentedLock.__init__(lock, _CRLock(), _getframe(1))
+            lock._ld_init(_CRLock(), _getframe(1))
         super().__init__(lock)
         self._ld_event = rt.event_name(_getframe(1), "condition") if rt is not None else None
         # Conditions inside Thread and concurrent.futures are modelled by their

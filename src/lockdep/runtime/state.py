@@ -227,6 +227,8 @@ class Runtime:
         """The slow path of an acquisition by the calling thread (or by the asyncio task ``ts``)."""
         if ts is None:
             ts = self.threads.get(get_ident()) or self.thread()
+        if frame is None:  # called from C with no Python frame
+            frame = sys._getframe(1)
         ctx = ts.ctx
         if ctx == PROCESS and _in_finalizer(frame):
             ctx = HANDLER_CTX

@@ -40,7 +40,7 @@ def test_text_names_the_cut_and_its_witness():
 
 
 def test_every_cycle_contains_a_cut_edge_with_traces_and_reports(tmp_path):
-    shared = HERE.parent.parent / "shared" / "kernel-splats"
+    shared = HERE / "fixtures" / "kernel-splats"
     files = [str(x) for x in HOTPLUG] + [str(EXAMPLES / "cpu-hotplug.jsonl")]
     files += [str(x) for x in shared.glob("*.txt")] if shared.is_dir() else []
     out = json.loads(loops("--json", *files).stdout)

@@ -14,7 +14,7 @@ import pytest
 from lockdep.kernel.splat import normalize
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "kernel-splats"
+SHARED = HERE / "fixtures" / "kernel-splats"  # copies of ../shared/kernel-splats, with SOURCES.md
 FIX = HERE / "fixtures" / "splats"
 
 
@@ -32,7 +32,7 @@ def one(path: Path) -> dict:
     return out["reports"][0]
 
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/kernel-splats not present")
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="tests/fixtures/kernel-splats not present")
 
 
 @needs_shared

@@ -254,3 +254,9 @@ def test_asyncio_lock_inversion_between_tasks(tmp_path):
     assert p.returncode == 0 and "done" in p.stdout, p.stderr
     assert kinds(found) == [("circular_dependency", ["Cache.index_lock", "Cache.store_lock"])]
     assert found[0]["task"] == "task compactor"
+
+
+def test_one_slot_semaphores_are_locks_counting_ones_are_not(tmp_path):
+    p, found = lockdep_json(EXAMPLES / "semaphore_mutexes.py", tmp_path)
+    assert p.returncode == 0 and "ok" in p.stdout, p.stderr
+    assert kinds(found) == [("circular_dependency", ["semaphore_mutexes.printer", "semaphore_mutexes.scanner"])]

@@ -17,6 +17,7 @@
 
 /* --- bound state (one runtime per process) -------------------------------- */
 static int S_active = 0;
+static PyInterpreterState *S_interp = NULL;  /* the interpreter the state belongs to */
 static int S_fast = 0;  /* 0 while the runtime records a trace: every event takes the Python path */
 static PyObject *S_runtime, *S_validator, *S_threads, *S_chains, *S_nodes, *S_wrapper_code;
 static PyObject *S_held_type, *S_ts_type, *S_node_type, *S_slow_acquire, *S_slow_release;
@@ -193,7 +194,9 @@ is_owned(LockBase *self)
 static int
 instrumented(LockBase *self)
 {
-    return S_active && self->node != NULL && PyLong_Check(self->node) && PyLong_AsLong(self->node) >= 0;
+    /* a subinterpreter's locks are plain locks: the bound state is the main runtime's */
+    return S_active && S_interp == PyInterpreterState_Get() && self->node != NULL && PyLong_Check(self->node) &&
+        PyLong_AsLong(self->node) >= 0;
 }
 
 static PyObject *
@@ -427,6 +430,10 @@ bind(PyObject *mod, PyObject *args)
                           &chains, &PyList_Type, &nodes, &PyDict_Type, &wrapper_code, &held_type, &ts_type,
                           &node_type, &usage_needed, &fast))
         return NULL;
+    if (S_active && S_interp != PyInterpreterState_Get()) {
+        PyErr_SetString(PyExc_RuntimeError, "the C core is bound to another interpreter");
+        return NULL;
+    }
     static const char *hnames[] = {"lock", "node", "read", "trylock", "ctx", "chain_key", "refs", "site", "stack",
                                    "line", "seq", "owner"};
     Py_ssize_t *hoffs[] = {&H_lock, &H_node, &H_read, &H_trylock, &H_ctx, &H_chain_key, &H_refs, &H_site, &H_stack,
@@ -459,6 +466,7 @@ bind(PyObject *mod, PyObject *args)
     S_node_type = Py_NewRef(node_type);
     S_usage_needed = usage_needed;
     S_fast = fast;
+    S_interp = PyInterpreterState_Get();
     S_active = 1;
     Py_RETURN_NONE;
 }
@@ -466,7 +474,8 @@ bind(PyObject *mod, PyObject *args)
 static PyObject *
 unbind(PyObject *mod, PyObject *unused)
 {
-    clear_bound();
+    if (S_interp == PyInterpreterState_Get())
+        clear_bound();
     Py_RETURN_NONE;
 }
 

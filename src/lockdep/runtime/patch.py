@@ -33,7 +33,10 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (_cf_thread._WorkItem, "__init__"), (_cf_thread._WorkItem, "run"),
                       (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
                       (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__"),
-                      (asyncio.Lock, "__init__"), (asyncio.Lock, "acquire"), (asyncio.Lock, "release")):
+                      (asyncio.Lock, "__init__"), (asyncio.Lock, "acquire"), (asyncio.Lock, "release"),
+                      (threading.Semaphore, "__init__"), (threading.Semaphore, "acquire"),
+                      (threading.Semaphore, "__enter__"), (threading.Semaphore, "release"),
+                      (threading.BoundedSemaphore, "release")):
     ORIGINALS[(_owner, _name)] = getattr(_owner, _name)
 
 
@@ -164,6 +167,43 @@ def _signal_signal(signalnum: int, handler: Any) -> Any:
 def _signal_getsignal(signalnum: int) -> Any:
     h = _orig(_signal, "getsignal")(signalnum)
     return getattr(h, "__wrapped__", h)
+
+
+# --------------------------------------------------------------- semaphores
+def _sem_init(self: Any, value: int = 1) -> None:
+    """A semaphore created with one slot is a mutex in disguise: it is tracked like a
+    lock (kind ``semaphore``: no owner, may be released by anyone).  Counting and
+    signalling semaphores stay waits on their condition only."""
+    _orig(threading.Semaphore, "__init__")(self, value)
+    rt = primitives.current
+    self._ld_node = rt.class_for(_getframe(1), "semaphore") if rt is not None and value == 1 else -1
+    self._ld_entry = None
+
+
+def _sem_acquire(self: Any, blocking: bool = True, timeout: float | None = None) -> bool:
+    rt = primitives.current
+    if rt is None or getattr(self, "_ld_node", -1) < 0:
+        return _orig(threading.Semaphore, "acquire")(self, blocking, timeout)
+    frame = _getframe(1)
+    if blocking and timeout is None:
+        rt.acquire(self, frame)
+        try:
+            return _orig(threading.Semaphore, "acquire")(self, blocking, timeout)
+        except BaseException:
+            rt.release(self)
+            raise
+    if _orig(threading.Semaphore, "acquire")(self, blocking, timeout):
+        rt.acquire(self, frame, trylock=True)
+        return True
+    return False
+
+
+def _sem_release(self: Any, n: int = 1) -> None:
+    _orig(type(self) if type(self) in (threading.Semaphore, threading.BoundedSemaphore) else threading.Semaphore,
+          "release")(self, n)
+    rt = primitives.current
+    if rt is not None and getattr(self, "_ld_node", -1) >= 0:
+        rt.release(self)
 
 
 # ------------------------------------------------------------------ asyncio
@@ -298,6 +338,11 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (asyncio.Lock, "__init__"): _alock_init,
     (asyncio.Lock, "acquire"): _alock_acquire,
     (asyncio.Lock, "release"): _alock_release,
+    (threading.Semaphore, "__init__"): _sem_init,
+    (threading.Semaphore, "acquire"): _sem_acquire,
+    (threading.Semaphore, "__enter__"): _sem_acquire,
+    (threading.Semaphore, "release"): _sem_release,
+    (threading.BoundedSemaphore, "release"): _sem_release,
 }
 
 
@@ -306,8 +351,11 @@ def install(rt: Runtime) -> None:
     primitives.current = rt
     if primitives._speedups is not None:
         v = rt.validator
-        primitives._speedups.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock, ThreadState,
-                                  Node, MASK_TABLE[0], rt.trace is None)
+        try:
+            primitives._speedups.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock,
+                                      ThreadState, Node, MASK_TABLE[0], rt.trace is None)
+        except RuntimeError:
+            pass  # a subinterpreter: the main interpreter owns the C core; locks here stay plain
     for (owner, name), new in PATCHES.items():
         setattr(owner, name, new)
     _wrap_existing_finalizers()

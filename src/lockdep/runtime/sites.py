@@ -119,7 +119,8 @@ def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int, int], ...],
     while f is not None and is_wrapper(f.f_code.co_filename):
         key.append((f.f_code.co_filename, f.f_lineno, f.f_lasti))
         n = _frame_name(f)
-        inner.append(n.rsplit(".", 1)[-1] if n else f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}")
+        if n:  # a line that assigns names the part (``self.mutex = Lock()``); a plain call adds nothing
+            inner.append(n.rsplit(".", 1)[-1])
         f = f.f_back
     if f is None:  # created by the stdlib itself, with no user frame above
         return tuple(key), ".".join(reversed(inner)) or "?", "?"

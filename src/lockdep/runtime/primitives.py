@@ -35,7 +35,7 @@ def _load_speedups() -> Any:
     try:
         from . import _speedups
     except ImportError as e:
-        if core == "c":
+        if core == "c" and "subinterpreter" not in str(e):  # subinterpreters get plain locks anyway
             raise ImportError(f"LOCKDEP_CORE=c but the C core cannot be loaded ({e}); "
                               "reinstall lockdep with a C compiler") from None
         return None
@@ -135,6 +135,11 @@ class Lock(_LockCommon, _Base):
     def __init__(self) -> None:
         self._ld_init(_allocate_lock(), _getframe(1))
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if sys.version_info >= (3, 13):  # as CPython's: threading.Lock cannot be subclassed since 3.13
+            raise TypeError("type 'threading.Lock' is not an acceptable base type")
+        super().__init_subclass__(**kwargs)
+
     def locked(self) -> bool:
         return self._block.locked()
 
@@ -161,6 +166,11 @@ class RLock(_LockCommon, _Base):
     _ld_kind = "rlock"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if (args or kwargs) and sys.version_info >= (3, 13):
+            import warnings
+
+            warnings.warn("Passing arguments to RLock is deprecated and will be removed in 3.15",
+                          DeprecationWarning, stacklevel=2)
         self._ld_init(_CRLock(), _getframe(1))
 
     def _is_owned(self) -> bool:

@@ -108,19 +108,8 @@ class _PyLockBase:
                     return
             rt.release(self)
 
-    def __exit__(self, *args: Any) -> None:  # release() inlined: this is the hot path of `with`
-        self._block.release()
-        rt = current
-        if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()):
-            h = self._ld_entry
-            if h is not None and h.refs and rt.trace is None:
-                ts = h.owner
-                held = ts.held
-                if held and held[-1] is h and ts.ident == _get_ident():
-                    held.pop()
-                    h.refs = 0
-                    return
-            rt.release(self)
+    def __exit__(self, *args: Any) -> None:
+        self.release()
 
 
 _Base: Any = _speedups.LockBase if _speedups is not None else _PyLockBase

@@ -8,12 +8,12 @@ read-only shared maps; the validator serialises its slow path itself.
 from __future__ import annotations
 
 import _thread
+import sys
 from types import FrameType
 from typing import IO, Any, Callable
 
 from ..engine.findings import Finding
-from ..engine.task import TaskState
-from ..engine.task import HeldLock
+from ..engine.task import HeldLock, TaskState
 from ..engine.usage import HANDLER_CTX, MASK_TABLE, PROCESS
 from ..engine.validator import Validator
 from . import sites
@@ -229,14 +229,12 @@ class Runtime:
             ts = self.threads.get(get_ident()) or self.thread()
         if frame is None:  # called from C with no Python frame
             frame = sys._getframe(1)
-        ctx = ts.ctx
-        if ctx == PROCESS and _in_finalizer(frame):
-            ctx = HANDLER_CTX
+        ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
         nid = lock._ld_node if not subclass else self._subclass_node(lock._ld_node, subclass)
         code = frame.f_code
         inner = _WRAPPER_CODE.get(code)
         if inner is None:
-            inner = _WRAPPER_CODE[code] = sites.is_wrapper(code.co_filename) or code.co_name == "__del__"
+            inner = _WRAPPER_CODE[code] = sites.is_wrapper(code.co_filename)
         if inner:  # taken by a stdlib primitive (Condition, Queue, ...): the site is its user
             frame = _outside_wrappers(frame)
             code = frame.f_code
@@ -374,16 +372,3 @@ def _outside_wrappers(frame: FrameType) -> FrameType:
     while f is not None and (sites.is_wrapper(f.f_code.co_filename) or sites.is_ours(f.f_code.co_filename)):
         f = f.f_back
     return f if f is not None else frame
-
-
-def _in_finalizer(frame: FrameType) -> bool:
-    """A lock taken (up to three calls deep) inside ``__del__`` runs in an interrupting context."""
-    f: FrameType | None = frame
-    for _ in range(3):
-        if f is None:
-            return False
-        if f.f_code.co_name == "__del__":
-            return True
-        f = f.f_back
-    return False
-

@@ -1,0 +1,44 @@
+"""The catalogue of historical lock bugs in PyPI libraries that benchmarks/recall replays.
+
+Each entry names the library, the release that has the bug and the release that
+fixed it, where the bug was reported and fixed, and the driver that runs the
+library's own code paths. A buggy release must get a finding of one of
+`expected` kinds that names the `witness` lock; a fixed release must get no
+finding at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    package: str  # the PyPI distribution
+    buggy: str  # version with the bug
+    fixed: str  # first version with the fix
+    url: str  # issue / pull request as found
+    summary: str
+    expected: tuple[str, ...]  # finding kinds that count as "reported"
+    witness: str  # a class name of a correct report contains this (the lock the bug is about)
+    extra: tuple[str, ...] = field(default=())  # further requirements (pins) for both venvs
+
+    @property
+    def driver(self) -> str:
+        return f"drivers/{self.name}.py"
+
+
+BUGS: tuple[Bug, ...] = (
+    Bug(
+        name="apscheduler_shutdown_join",
+        package="APScheduler",
+        buggy="3.5.0",
+        fixed="3.5.1",
+        url="https://github.com/agronholm/apscheduler/pull/268",
+        summary="shutdown(wait=True) joins the executor's worker threads while holding "
+        "_jobstores_lock; a job calling scheduler.get_job() needs that lock",
+        expected=("circular_dependency",),
+        witness="_jobstores_lock",
+        extra=("pytz", "tzlocal<3", "setuptools<70"),
+    ),
+)

@@ -41,4 +41,15 @@ BUGS: tuple[Bug, ...] = (
         witness="_jobstores_lock",
         extra=("pytz", "tzlocal<3", "setuptools<70"),
     ),
+    Bug(
+        name="tqdm_del_monitor",
+        package="tqdm",
+        buggy="4.19.2",
+        fixed="4.19.4",
+        url="https://github.com/tqdm/tqdm/issues/469",
+        summary="tqdm.__del__ (close -> _decr_instances) takes the write lock, a plain Lock, "
+        "that TMonitor.run holds while it walks _instances, whose iteration can finalize a bar",
+        expected=("inconsistent_lock_state",),
+        witness="th_lock",
+    ),
 )

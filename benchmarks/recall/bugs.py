@@ -52,4 +52,15 @@ BUGS: tuple[Bug, ...] = (
         expected=("inconsistent_lock_state",),
         witness="th_lock",
     ),
+    Bug(
+        name="prometheus_gc_callback",
+        package="prometheus_client",
+        buggy="0.5.0",
+        fixed="0.6.0",
+        url="https://github.com/prometheus/client_python/issues/363",
+        summary="the GCCollector's gc.callbacks hook observes histograms, taking the "
+        "metric locks a scrape (MutexValue.get) may be holding when the collection starts",
+        expected=("inconsistent_lock_state",),
+        witness="_lock",
+    ),
 )

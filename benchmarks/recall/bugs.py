@@ -63,4 +63,16 @@ BUGS: tuple[Bug, ...] = (
         expected=("inconsistent_lock_state",),
         witness="_lock",
     ),
+    Bug(
+        name="paho_callback_publish",
+        package="paho-mqtt",
+        buggy="1.5.1",
+        fixed="1.6.0",
+        url="https://github.com/eclipse/paho.mqtt.python/issues/354",
+        summary="on_message runs under _callback_mutex and publishing from it takes "
+        "_out_message_mutex; publish() elsewhere takes _out_message_mutex then "
+        "_callback_mutex (socket register-write callback)",
+        expected=("circular_dependency",),
+        witness="_callback_mutex",
+    ),
 )

@@ -75,4 +75,15 @@ BUGS: tuple[Bug, ...] = (
         expected=("circular_dependency",),
         witness="_callback_mutex",
     ),
+    Bug(
+        name="prometheus_registry_reentry",
+        package="prometheus_client",
+        buggy="0.20.0",
+        fixed="0.21.0",
+        url="https://github.com/prometheus/client_python/pull/1014",
+        summary="register() holds the registry Lock while calling collector.describe(); "
+        "a collector that registers a metric from describe() re-enters register()",
+        expected=("recursive_locking",),
+        witness="CollectorRegistry._lock",
+    ),
 )

@@ -86,4 +86,27 @@ BUGS: tuple[Bug, ...] = (
         expected=("recursive_locking",),
         witness="CollectorRegistry._lock",
     ),
+    Bug(
+        name="sentry_queue_finalizer",
+        package="sentry-sdk",
+        buggy="0.17.4",
+        fixed="0.17.5",
+        url="https://github.com/getsentry/sentry-python/pull/814",
+        summary="a finalizer run by the GC inside Queue.put reports to Sentry and re-enters "
+        "put() on the worker's stdlib queue (plain Lock mutex)",
+        expected=("inconsistent_lock_state",),
+        witness="mutex",
+        extra=("urllib3<2",),
+    ),
+    Bug(
+        name="otel_context_gc_callback",
+        package="opentelemetry-api",
+        buggy="1.24.0",
+        fixed="1.25.0",
+        url="https://github.com/open-telemetry/opentelemetry-python/issues/3381",
+        summary="context.get_current/attach/detach take _RUNTIME_CONTEXT_LOCK (plain Lock) on "
+        "every call; a gc.callbacks hook using the context API re-enters it",
+        expected=("inconsistent_lock_state",),
+        witness="_RUNTIME_CONTEXT_LOCK",
+    ),
 )

@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parent.parent
 VENVS = Path(os.environ.get("LOCKDEP_RECALL_VENVS", "/work/venvs"))
 PYTHON = os.environ.get("LOCKDEP_RECALL_PYTHON", sys.executable)
-RUN_TIMEOUT = 300  # seconds; a driver never blocks for real, so this is a hang guard
+RUN_TIMEOUT = 120  # seconds; a driver never blocks for real, so this is a hang guard
 
 
 def sh(*cmd: str | Path, **kw) -> subprocess.CompletedProcess:

@@ -47,12 +47,13 @@ def build_wheel(out: Path) -> Path:
 def prepare_venv(bug: Bug, variant: str, wheel: Path, fresh: bool) -> Path:
     venv = VENVS / f"recall-{bug.name}-{variant}"
     version = bug.buggy if variant == "buggy" else bug.fixed
-    if fresh and venv.exists():
-        shutil.rmtree(venv)
     pip = venv / "bin" / "pip"
-    if not venv.exists():
+    installed = venv / ".recall-installed"  # written once the library is in: a failed install is redone
+    if fresh or not installed.exists():
+        shutil.rmtree(venv, ignore_errors=True)
         sh(PYTHON, "-m", "venv", venv)
         sh(pip, "install", "-q", wheel, f"{bug.package}=={version}", *bug.extra)
+        installed.write_text(f"{bug.package}=={version}\n")
     # the library stays; lockdep is always this checkout as of now
     sh(pip, "install", "-q", "--force-reinstall", "--no-deps", wheel)
     return venv

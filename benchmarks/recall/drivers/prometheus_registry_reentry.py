@@ -6,8 +6,11 @@ registry from describe(), re-enters register() and waits for itself
 0.21.0 made the registry lock an RLock.
 
 This is a self-deadlock, so it cannot be split in two halves: the driver runs
-it in a daemon thread and gives up waiting after a few seconds (the buggy
-release leaves that thread blocked; the fixed one finishes).
+it in a daemon thread and gives up waiting after 15 s (the buggy release
+leaves that thread blocked; the fixed one finishes at once). lockdep reports
+a thread waiting for a Lock it holds itself once the wait outlasts
+LOCKDEP_HANG_TIMEOUT (default 10 s), since another thread could still
+release it (a hand-off); the driver's wait is longer than that default.
 """
 import threading
 
@@ -29,6 +32,6 @@ class LazyCollector:
 
 worker = threading.Thread(target=registry.register, args=(LazyCollector(),), daemon=True)
 worker.start()
-worker.join(timeout=5)
+worker.join(timeout=15)
 print("prometheus_client registry driver: done;",
       "register() is stuck" if worker.is_alive() else "register() returned")

@@ -109,4 +109,16 @@ BUGS: tuple[Bug, ...] = (
         expected=("inconsistent_lock_state",),
         witness="_RUNTIME_CONTEXT_LOCK",
     ),
+    Bug(
+        name="joblib_terminate_under_lock",
+        package="joblib",
+        buggy="0.9.3",
+        fixed="0.9.4",
+        url="https://github.com/joblib/joblib/pull/296",
+        summary="on a task failure Parallel.retrieve() terminates the pool (joins its "
+        "result-handler thread) under Parallel._lock; completion callbacks on that thread "
+        "take Parallel._lock to dispatch the next batch",
+        expected=("circular_dependency",),
+        witness="Parallel._lock",
+    ),
 )

@@ -121,4 +121,16 @@ BUGS: tuple[Bug, ...] = (
         expected=("circular_dependency",),
         witness="Parallel._lock",
     ),
+    Bug(
+        name="stomp_listener_lock",
+        package="stomp.py",
+        buggy="4.1.20",
+        fixed="4.1.21",
+        url="https://github.com/jasonrbriggs/stomp.py/issues/197",
+        summary="listeners run under the transport's __listeners_change_condition, which "
+        "send() also takes; an application lock taken around send() and in on_message "
+        "closes an ABBA",
+        expected=("circular_dependency",),
+        witness="app_lock",
+    ),
 )

@@ -133,4 +133,15 @@ BUGS: tuple[Bug, ...] = (
         expected=("circular_dependency",),
         witness="app_lock",
     ),
+    Bug(
+        name="more_executors_shutdown_join",
+        package="more-executors",
+        buggy="1.14.0",
+        fixed="1.15.0",
+        url="https://github.com/rohanpm/more-executors/issues/98",
+        summary="CancelOnShutdownExecutor.shutdown() joins the delegate's workers (delegate "
+        "shutdown(wait=True)) under _lock; a task submitting follow-up work needs _lock",
+        expected=("circular_dependency",),
+        witness="CancelOnShutdownExecutor._lock",
+    ),
 )

@@ -27,6 +27,10 @@ class Bug:
     def driver(self) -> str:
         return f"drivers/{self.name}.py"
 
+    def version(self, variant: str) -> str:
+        """The release of `variant` ("buggy" or "fixed")."""
+        return self.buggy if variant == "buggy" else self.fixed
+
 
 BUGS: tuple[Bug, ...] = (
     Bug(

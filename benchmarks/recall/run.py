@@ -46,7 +46,7 @@ def build_wheel(out: Path) -> Path:
 
 def prepare_venv(bug: Bug, variant: str, wheel: Path, fresh: bool) -> Path:
     venv = VENVS / f"recall-{bug.name}-{variant}"
-    version = bug.buggy if variant == "buggy" else bug.fixed
+    version = bug.version(variant)
     pip = venv / "bin" / "pip"
     installed = venv / ".recall-installed"  # written once the library is in: a failed install is redone
     if fresh or not installed.exists():
@@ -76,7 +76,7 @@ def run_driver(bug: Bug, variant: str, venv: Path) -> dict:
         f"$ {' '.join(str(c) for c in cmd)}\nexit: {rc}\n--- stdout\n{stdout}--- stderr\n{stderr}")
     findings = json.loads(out.read_text())["findings"] if out.exists() else None
     return {
-        "version": bug.buggy if variant == "buggy" else bug.fixed,
+        "version": bug.version(variant),
         "exit": rc,
         "findings": None if findings is None else [
             {"kind": f["kind"], "classes": f["classes"]} for f in findings],
@@ -113,17 +113,22 @@ def main(argv: list[str] | None = None) -> int:
 
     results_path = HERE / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    with tempfile.TemporaryDirectory() as tmp:
-        wheel = build_wheel(Path(tmp))
-        for bug in wanted:
-            entry = {}
-            for variant in ("buggy", "fixed"):
-                venv = prepare_venv(bug, variant, wheel, args.fresh)
-                entry[variant] = run_driver(bug, variant, venv)
-                entry[variant]["verdict"] = verdict(bug, entry[variant], variant)
-                print(f"{bug.name:32} {variant:5} {entry[variant]['verdict']:24} "
-                      f"{describe(entry[variant]['findings'])}", flush=True)
-            results[bug.name] = entry
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            wheel = build_wheel(Path(tmp))
+            for bug in wanted:
+                entry = {}
+                for variant in ("buggy", "fixed"):
+                    venv = prepare_venv(bug, variant, wheel, args.fresh)
+                    entry[variant] = run_driver(bug, variant, venv)
+                    entry[variant]["verdict"] = verdict(bug, entry[variant], variant)
+                    print(f"{bug.name:32} {variant:5} {entry[variant]['verdict']:24} "
+                          f"{describe(entry[variant]['findings'])}", flush=True)
+                results[bug.name] = entry
+    except subprocess.CalledProcessError as exc:
+        last = (exc.stderr or "").strip().splitlines()[-1:] or ["(no output)"]
+        print(f"recall: {' '.join(map(str, exc.cmd))} failed: {last[0]}", file=sys.stderr)
+        return 2
     results_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 
     print("\n| bug | library | buggy | reported? | fixed | clean? |")

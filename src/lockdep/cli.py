@@ -15,7 +15,7 @@ from .errors import InputError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
-REPLAY_HELP = "check a lock trace (JSON Lines, see trace-format.md) and report possible deadlocks"
+REPLAY_HELP = "check a lock trace (JSON Lines, see docs/trace-format.md) and report possible deadlocks"
 
 
 def _print_findings_text(findings: list, stats: dict, out=None) -> None:
@@ -72,7 +72,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help=REPLAY_HELP, description=REPLAY_HELP)
     p.add_argument("file", help="trace file (.jsonl, optionally .gz), or - for stdin")
-    p.add_argument("--json", action="store_true", help="print findings as JSON (trace-format.md)")
+    p.add_argument("--json", action="store_true", help="print findings as JSON (docs/trace-format.md)")
     p.add_argument("--first", action="store_true", help="stop after the first finding, as the kernel does")
     p.add_argument("--hide-guarded", action="store_true",
                    help="hide cycles whose every edge was taken under one common outer (gate) lock")

@@ -1,4 +1,5 @@
-"""Findings: what the validator reports, as data first (text is rendered from it)."""
+"""Findings: what the validator reports, as data only.  Every format (text in
+either style, JSON, HTML, SARIF) is rendered from it by ``lockdep.report``."""
 
 from __future__ import annotations
 
@@ -46,12 +47,6 @@ class Finding:
     #: creation site of each class, where known (lock_init's site)
     sites: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def hint(self) -> str:
-        from .report import hint_for
-
-        return hint_for(self)
-
     def to_dict(self) -> dict:
         d: dict[str, Any] = {
             "kind": self.kind,
@@ -65,5 +60,4 @@ class Finding:
         d["sites"] = [self.sites.get(c) for c in self.classes]
         d.update(self.details)
         d["held"] = [h.to_dict() for h in self.held]
-        d["hint"] = self.hint
         return d

@@ -1,12 +1,13 @@
-"""Text of findings, in the layout of the kernel's ``print_*`` functions,
-followed by a "what to do" line."""
+"""Kernel style: findings in the layout of the kernel's ``print_*`` functions,
+followed by a "what to do" line (``--style kernel``; kernel traces always)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import findings as F
-from .findings import Finding
+from ..engine import findings as F
+from ..engine.findings import Finding
+from .scenario import scenario
 
 
 def _rule(title: str) -> list[str]:
@@ -14,10 +15,15 @@ def _rule(title: str) -> list[str]:
     return ["", bar, title, "-" * len(title)]
 
 
+def _known(site: str | None) -> bool:
+    """A site worth printing (the runtime writes "?" where it knows none)."""
+    return bool(site) and site != "?"
+
+
 def _lockline(d: dict | None, cls: str | None = None) -> str:
     if d is None:
         return f" ({cls})"
-    at = f", at: {d['site']}" if d.get("site") else ""
+    at = f", at: {d['site']}" if _known(d.get("site")) else ""
     line = f" [trace line {d['line']}]" if d.get("line") else ""
     usage = "" if d.get("event") else d.get("usage", "")
     return f" ({d['class']}){usage}{at}{line}"
@@ -26,7 +32,7 @@ def _lockline(d: dict | None, cls: str | None = None) -> str:
 def _stack_lines(stack: list[str] | None, site: str | None, indent: str = "       ") -> list[str]:
     if stack:
         return [indent + s for s in stack]
-    if site:
+    if _known(site):
         return [indent + site]
     return [indent + "(no stack recorded)"]
 
@@ -54,7 +60,7 @@ def _held(f: Finding) -> list[str]:
     n = len(f.held)
     out = [f"{n} lock{'s' if n != 1 else ''} held by {f.task}:"]
     for i, h in enumerate(f.held):
-        at = f", at: {h.site}" if h.site else ""
+        at = f", at: {h.site}" if _known(h.site) else ""
         out.append(f" #{i}: ({h.cls}){h.usage}{at}" + (f" [trace line {h.line}]" if h.line else ""))
     return out
 
@@ -65,18 +71,15 @@ def _take(cls: str, mode: str | None, event: bool) -> str:
     return f"{'r' if mode and mode.startswith(('read', 'recursive')) else ''}lock({cls});"
 
 
-def _scenario_two(cpu0: list[str], cpu1: list[str], order: list[int]) -> list[str]:
-    """order: 0/1 per line, which CPU acts next."""
+_OP = {"lock": "lock({});", "read": "rlock({});", "wait": "wait({});", "signal": "signal({});"}
+
+
+def _scenario_two(f: Finding) -> list[str]:
     out = [" Possible unsafe locking scenario:", "", "       CPU0                    CPU1",
            "       ----                    ----"]
-    i0 = i1 = 0
-    for who in order:
-        if who == 0:
-            out.append("  " + cpu0[i0])
-            i0 += 1
-        else:
-            out.append("                               " + cpu1[i1])
-            i1 += 1
+    sc = scenario(f)
+    for who, step in sc.steps if sc else []:
+        out.append(("  " if who == 0 else "                               ") + _OP[step.op].format(step.cls))
     out += ["", " *** DEADLOCK ***", ""]
     return out
 
@@ -88,7 +91,8 @@ def render_circular(f: Finding) -> list[str]:
     chain = d["chain"]
     out = _rule("WARNING: possible circular locking dependency detected")
     if how == "signal":
-        out += [f"{f.task} is signalling event:", f" ({hold['class']}), at: {d.get('signal_site') or '?'}",
+        at = f", at: {d['signal_site']}" if d.get("signal_site") else ""
+        out += [f"{f.task} is signalling event:", f" ({hold['class']}){at}",
                 "", "but inside that event's window the task took lock:", _lockline(acq), "",
                 "which lock already depends on the event.", ""]
     else:
@@ -104,7 +108,7 @@ def render_circular(f: Finding) -> list[str]:
     out += ["", f"-> #0 ({names[0]}):"]
     if how == "signal":
         taken = f" at trace line {acq['line']}" if acq.get("line") else ""
-        signalled = f" at trace line {f.line}" if f.line else f" at {d.get('signal_site')}"
+        signalled = f" at trace line {f.line}" if f.line else f" at {d['signal_site']}" if d.get("signal_site") else ""
         out += _stack_lines(None, acq.get("site")) + [f"       [taken by {f.task}{taken}, "
                                                       f"then the event was signalled{signalled}]"]
     else:
@@ -112,24 +116,7 @@ def render_circular(f: Finding) -> list[str]:
     out += ["", "other info that might help us debug this:", ""]
     if len(names) > 2:
         out += ["Chain exists of:", "  " + " --> ".join(names), ""]
-    # CPU0 is this task, CPU1 the one that created the last edge of the chain.
-    prev, nxt = names[-1], names[0]
-    parent = names[-2]
-    last = chain[-1]["witness"] or {}
-    parent_is_event = last.get("how") == "signal"
-    if how == "signal":
-        cpu1 = [_take(parent, None, False) if parent != prev else "", f"wait({prev});"]
-        cpu1 = [x for x in cpu1 if x] if parent != nxt else [f"lock({nxt});", f"wait({prev});"]
-        cpu0 = [_take(nxt, acq.get("mode"), False), f"signal({prev});"]
-        out += _scenario_two(cpu0, cpu1, [1] * len(cpu1) + [0, 0])
-    else:
-        cpu0 = [_take(prev, hold.get("mode"), hold.get("event")),
-                _take(nxt, acq.get("mode"), how == "wait")]
-        if parent_is_event:
-            cpu1 = [_take(prev, None, False), f"signal({parent});"]
-        else:
-            cpu1 = [_take(parent, None, bool(last.get("how") == "wait")), _take(prev, None, False)]
-        out += _scenario_two(cpu0, cpu1, [0, 1, 1, 0])
+    out += _scenario_two(f)
     out += _held(f)
     if f.guarded_by:
         out += ["", f"every edge of this cycle was taken while holding ({f.guarded_by}) exclusively: "
@@ -233,7 +220,7 @@ def render_held(f: Finding) -> list[str]:
         d = f.details
         out = _rule("WARNING: held lock freed!")
         out += [f"lock {d['lock']} ({f.classes[0]}) is freed at {d.get('site') or f'trace line {f.line}'}",
-                f"while {f.task} holds it (taken at {d.get('acquired_at') or '?'})"]
+                f"while {f.task} holds it" + (f" (taken at {d['acquired_at']})" if d.get("acquired_at") else "")]
     else:
         d = f.details
         out = _rule("WARNING: fork while other tasks hold locks!")
@@ -256,7 +243,8 @@ _RENDER = {
 }
 
 
-def hint_for(f: Finding) -> str:
+def hint(f: Finding) -> str:
+    """What to do, in kernel terms."""
     c = f.classes
     d: dict[str, Any] = f.details
     if f.kind == F.CIRCULAR:
@@ -306,7 +294,7 @@ def hint_for(f: Finding) -> str:
     return ""
 
 
-def render_text(f: Finding) -> str:
+def render(f: Finding) -> str:
     lines = _RENDER[f.kind](f)
-    lines += ["", f"what to do: {f.hint}"]
+    lines += ["", f"what to do: {hint(f)}"]
     return "\n".join(lines) + "\n"

@@ -139,7 +139,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     charged = config.stash[_CHARGED]
     rest = rt.validator.findings[config.stash[_SEEN]:]  # appeared outside any test (e.g. at session end)
     tr.section("lockdep")
-    colour = tr.hasmarkup and not os.environ.get("NO_COLOR")
+    colour = tr.hasmarkup and not os.environ.get("NO_COLOR")  # pytest's --color decides, as for its own output
     for nodeid, f in [*charged, *(("the session (outside any test)", f) for f in rest)]:
         tr.write_line(_where(nodeid, f), bold=True)
         text = render_text(f)

@@ -3,6 +3,7 @@ classes, the user's frames), plain when piped or when NO_COLOR is set."""
 
 from __future__ import annotations
 
+import os
 import re
 from typing import IO, Iterable
 
@@ -33,27 +34,25 @@ def _styled(f: Finding, text: str):
     return out
 
 
-def console(stream: IO[str]):
-    from rich.console import Console
-
-    return Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
+def wants_colour(stream: IO[str]) -> bool:
+    """A terminal, and NO_COLOR not set (FORCE_COLOR forces colour, as rich reads it)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def print_findings(findings: Iterable[Finding], stream: IO[str], style: str | None = None) -> None:
-    """Each finding's report, in its style; colour only when ``stream`` is a terminal."""
-    con = None
+    """Each finding's report, in its style; coloured only on a terminal (rich is imported only then)."""
+    colour = wants_colour(stream)
     for f in findings:
         text = render_text(f, style)
-        if con is None:
-            con = console(stream)
-        if con.is_terminal and not con.no_color:
-            con.print(_styled(f, text), end="")
-        else:
-            stream.write(text)
+        stream.write(ansi(f, text) if colour else text)
     stream.flush()
-
-
-__all__ = ["ansi", "console", "print_findings"]
 
 
 def ansi(f: Finding, text: str) -> str:

@@ -3,6 +3,7 @@ followed by a "what to do" line (``--style kernel``; kernel traces always)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ..engine import findings as F
@@ -20,13 +21,17 @@ def _known(site: str | None) -> bool:
     return bool(site) and site != "?"
 
 
+def _site_or_line(site: str | None, line: int) -> str:
+    return site if site and _known(site) else f"trace line {line}"
+
+
 def _lockline(d: dict | None, cls: str | None = None) -> str:
     if d is None:
         return f" ({cls})"
     at = f", at: {d['site']}" if _known(d.get("site")) else ""
     line = f" [trace line {d['line']}]" if d.get("line") else ""
     usage = "" if d.get("event") else d.get("usage", "")
-    return f" ({d['class']}){usage}{at}{line}"
+    return f" ({d.get('class', cls)}){usage}{at}{line}"
 
 
 def _stack_lines(stack: list[str] | None, site: str | None, indent: str = "       ") -> list[str]:
@@ -42,11 +47,11 @@ def _witness_lines(w: dict | None) -> list[str]:
         return ["       (edge known from a merged graph; no witness)"]
     out = _stack_lines(w.get("stack"), w.get("site"))
     how = {"wait": "waited for", "signal": "taken inside the event's window"}.get(w.get("how", ""), "taken")
-    prev = f"; the earlier lock was taken at {w['prev_site']}" if w.get("prev_site") else ""
+    prev = f"; the earlier lock was taken at {w['prev_site']}" if _known(w.get("prev_site")) else ""
     if w.get("how") == "signal":
-        prev = f"; the event was signalled at {w['prev_site']}" if w.get("prev_site") else ""
+        prev = f"; the event was signalled at {w['prev_site']}" if _known(w.get("prev_site")) else ""
     at = f" at trace line {w['line']}" if w.get("line") else ""
-    out.append(f"       [{how} by {w['task']}{at}{prev}]")
+    out.append(f"       [{how} by {w.get('task')}{at}{prev}]")
     return out
 
 
@@ -91,8 +96,8 @@ def render_circular(f: Finding) -> list[str]:
     chain = d["chain"]
     out = _rule("WARNING: possible circular locking dependency detected")
     if how == "signal":
-        at = f", at: {d['signal_site']}" if d.get("signal_site") else ""
-        out += [f"{f.task} is signalling event:", f" ({hold['class']}){at}",
+        at = f", at: {d['signal_site']}" if _known(d.get("signal_site")) else ""
+        out += [f"{f.task} is signalling event:", f" ({hold.get('class', f.classes[-1])}){at}",
                 "", "but inside that event's window the task took lock:", _lockline(acq), "",
                 "which lock already depends on the event.", ""]
     else:
@@ -103,12 +108,14 @@ def render_circular(f: Finding) -> list[str]:
     out += ["", "the existing dependency chain (in reverse order) is:"]
     names = f.classes
     for k in range(len(names) - 1, 0, -1):
-        e = chain[k - 1]
-        out += ["", f"-> #{k} ({names[k]}) [{'/'.join(e['dep'])}]:"] + _witness_lines(e["witness"])
+        e = chain[k - 1] if k - 1 < len(chain) else {}
+        out += ["", f"-> #{k} ({names[k]}) [{'/'.join(e.get('dep', []))}]:"] + _witness_lines(e.get("witness"))
     out += ["", f"-> #0 ({names[0]}):"]
     if how == "signal":
         taken = f" at trace line {acq['line']}" if acq.get("line") else ""
-        signalled = f" at trace line {f.line}" if f.line else f" at {d['signal_site']}" if d.get("signal_site") else ""
+        signalled = f" at trace line {f.line}" if f.line else ""
+        if not f.line and _known(d.get("signal_site")):
+            signalled = f" at {d['signal_site']}"
         out += _stack_lines(None, acq.get("site")) + [f"       [taken by {f.task}{taken}, "
                                                       f"then the event was signalled{signalled}]"]
     else:
@@ -151,7 +158,7 @@ def render_inconsistent(f: Finding) -> list[str]:
     reg = d.get("registered")
     if reg:
         out += _stack_lines(reg.get("stack"), reg.get("site"), "  ") + [
-            f"  [{_where(reg['line'])}task {reg['task']}]"]
+            f"  [{_where(reg.get('line', 0))}task {reg.get('task')}]"]
     interrupt = "<Signal>" if d["state"] == "HANDLER" else "<Interrupt>"
     out += ["", "other info that might help us debug this:", " Possible unsafe locking scenario:", "",
             "       CPU0", "       ----", f"  lock({cls});", f"  {interrupt}", f"    lock({cls});", "",
@@ -181,10 +188,10 @@ def render_irq_inversion(f: Finding) -> list[str]:
         out.append(f"the {state}-{label} lock ({cls}) became {usage} at:")
         if reg:
             out += _stack_lines(reg.get("stack"), reg.get("site"), "  ") + [
-                f"  [{_where(reg['line'])}task {reg['task']}]"]
+                f"  [{_where(reg.get('line', 0))}task {reg.get('task')}]"]
         out.append("")
     for e in d["chain"]:
-        if e["witness"]:
+        if e.get("witness"):
             out += [f"dependency ({e['from']}) --> ({e['to']}) first seen at:"] + _witness_lines(e["witness"])
     interrupt = "<Signal>" if state == "HANDLER" else "<Interrupt>"
     safe, unsafe = d["safe"], d["unsafe"]
@@ -203,7 +210,7 @@ def render_irq_inversion(f: Finding) -> list[str]:
 def render_bad_unlock(f: Finding) -> list[str]:
     d = f.details
     out = _rule("WARNING: bad unlock balance detected!")
-    out += [f"{f.task} is trying to release lock ({f.classes[0]}) at:", d.get("site") or f"trace line {f.line}",
+    out += [f"{f.task} is trying to release lock ({f.classes[0]}) at:", _site_or_line(d.get("site"), f.line),
             "but there are no more locks to release!"]
     if d.get("held_by"):
         out.append(f"(the lock is held by {', '.join(d['held_by'])})")
@@ -215,16 +222,16 @@ def render_bad_unlock(f: Finding) -> list[str]:
 def render_held(f: Finding) -> list[str]:
     if f.kind == F.HELD_AT_EXIT:
         out = _rule(f"WARNING: {f.task} still has locks held!")
-        out += [f"the task exited at trace line {f.line}" + (f" ({f.details['site']})" if f.details.get("site") else "")]
+        out += [f"the task exited at trace line {f.line}" + (f" ({f.details['site']})" if _known(f.details.get("site")) else "")]
     elif f.kind == F.HELD_FREED:
         d = f.details
         out = _rule("WARNING: held lock freed!")
-        out += [f"lock {d['lock']} ({f.classes[0]}) is freed at {d.get('site') or f'trace line {f.line}'}",
-                f"while {f.task} holds it" + (f" (taken at {d['acquired_at']})" if d.get("acquired_at") else "")]
+        out += [f"lock {d['lock']} ({f.classes[0]}) is freed at {_site_or_line(d.get('site'), f.line)}",
+                f"while {f.task} holds it" + (f" (taken at {d['acquired_at']})" if _known(d.get("acquired_at")) else "")]
     else:
         d = f.details
         out = _rule("WARNING: fork while other tasks hold locks!")
-        out += [f"{f.task} forks at {d.get('site') or f'trace line {f.line}'} while "
+        out += [f"{f.task} forks at {_site_or_line(d.get('site'), f.line)} while "
                 f"{', '.join(d.get('holders', []))} hold{'s' if len(d.get('holders', [])) == 1 else ''} "
                 f"locks; the child inherits them locked, with no thread to release them."]
     out += [""] + _held(f)
@@ -246,7 +253,7 @@ _RENDER = {
 def hint(f: Finding) -> str:
     """What to do, in kernel terms."""
     c = f.classes
-    d: dict[str, Any] = f.details
+    d: dict[str, Any] = _Lenient(f.details)
     if f.kind == F.CIRCULAR:
         if f.guarded_by:
             return (f"every edge was taken under {f.guarded_by}; keep taking {f.guarded_by} first on every path "
@@ -259,7 +266,7 @@ def hint(f: Finding) -> str:
             return (f"do not wait for {ne.get('to')} while holding {ne.get('from')}: release it before the wait, "
                     f"or make the code that signals {ne.get('to')} stop taking {' -> '.join(c[1:])}")
         return (f"take these locks in one order everywhere: {' -> '.join(c)} already exists, so "
-                f"do not take {ne.get('to')} while holding {ne.get('from')} at {d.get('site') or 'trace line ' + str(f.line)}"
+                f"do not take {ne.get('to')} while holding {ne.get('from')} at {_site_or_line(d.get('site'), f.line)}"
                 f" (take {ne.get('to')} first, or release {ne.get('from')} before it)")
     if f.kind == F.RECURSIVE:
         if d.get("same_instance"):
@@ -294,7 +301,19 @@ def hint(f: Finding) -> str:
     return ""
 
 
+class _Lenient(dict):
+    """Details with defaults for what a finding may lack (an older trace, a hand-made finding)."""
+
+    def __missing__(self, key: str) -> Any:
+        return _DEFAULTS.get(key, "")
+
+
+_DEFAULTS: dict[str, Any] = {"how": "acquire", "chain": [], "acquiring": {}, "holding": {}, "held_by": [],
+                             "holders": []}
+
+
 def render(f: Finding) -> str:
+    f = dataclasses.replace(f, details=_Lenient(f.details))
     lines = _RENDER[f.kind](f)
     lines += ["", f"what to do: {hint(f)}"]
     return "\n".join(lines) + "\n"

@@ -99,3 +99,10 @@ def test_no_unknown_location_placeholders_in_the_kernel_layout(tmp_path):
     p = run(["-m", "lockdep", "replay", str(trace)])
     assert p.returncode == 1
     assert "at: ?" not in p.stdout and "None" not in p.stdout
+
+
+def test_readme_shows_the_real_python_report():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("$ python -m lockdep examples/python/bank_transfer.py\n", 1)[1].split("```", 1)[0]
+    report_part = "".join(x for x in block.splitlines(keepends=True) if not x.startswith("lockdep: 1 finding ("))
+    assert report_part == (GOLDEN / "bank_transfer.python.txt").read_text()

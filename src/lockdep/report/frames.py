@@ -13,7 +13,8 @@ import re
 import sys
 from dataclasses import dataclass
 
-_FRAME = re.compile(r"^(?P<file>[^\s:][^:]*?\.py|<[^>]+>):(?P<line>\d+)(?: (?P<func>[^\s:]+?)(?:\(\))?)?(?:: (?P<src>.*))?$")
+_FRAME = re.compile(r"^(?P<file>[^\s:][^:]*?\.py|<[^>]+>):(?P<line>\d+)"  # file:line
+                    r"(?: (?P<func>[^\s:]+?)(?:\(\))?)?(?:: (?P<src>.*))?$")  # Qual.func(): source
 _PY_SITE = re.compile(r"\.py:\d+")
 
 #: machinery frames, collapsed into "... N frames in GROUP"
@@ -103,17 +104,19 @@ def headline(site: str | None, stack: list[str] | None) -> tuple[Frame | None, F
 
 
 def collapse(frames: list[Frame], skip: Frame | None = None, limit: int = 8) -> list[Frame | str]:
-    """The frames to print, innermost first: runs of machinery frames become
-    "... N frames in pytest"; ``skip`` (the headline, printed already) is left out."""
+    """The frames to print, innermost first: each run of machinery frames becomes one
+    line ("... 23 frames in pytest", "... 1 frame in threading, 5 in runpy");
+    ``skip`` (the headline, printed already) is left out."""
     out: list[Frame | str] = []
-    run_group, run_n = None, 0
+    run: list[list] = []  # [group, count] in order
     shown = 0
 
     def flush() -> None:
-        nonlocal run_group, run_n
-        if run_n:
-            out.append(f"... {run_n} frame{'s' if run_n != 1 else ''} in {run_group}")
-        run_group, run_n = None, 0
+        if run:
+            parts = [f"{n} frame{'s' if n != 1 else ''} in {g}" if i == 0 else f"{n} in {g}"
+                     for i, (g, n) in enumerate(run)]
+            out.append("... " + ", ".join(parts))
+            run.clear()
 
     for fr in frames:
         if skip is not None and fr.text == skip.text:
@@ -121,10 +124,10 @@ def collapse(frames: list[Frame], skip: Frame | None = None, limit: int = 8) -> 
             continue
         g = fr.group or ("the standard library" if fr.stdlib else None)
         if g is not None:
-            if g != run_group:
-                flush()
-                run_group = g
-            run_n += 1
+            if run and run[-1][0] == g:
+                run[-1][1] += 1
+            else:
+                run.append([g, 1])
             continue
         flush()
         if shown == limit:

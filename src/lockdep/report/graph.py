@@ -21,8 +21,8 @@ def _layout(nodes: list[str], width: float, height: float) -> dict[str, tuple[fl
     r = min(width, height) / 2 - 90
     cx, cy = width / 2, height / 2
     n = max(1, len(nodes))
-    return {v: (cx + r * math.cos(2 * math.pi * i / n - math.pi / 2), cy + r * math.sin(2 * math.pi * i / n - math.pi / 2))
-            for i, v in enumerate(nodes)}
+    angle = [2 * math.pi * i / n - math.pi / 2 for i in range(n)]
+    return {v: (cx + r * math.cos(angle[i]), cy + r * math.sin(angle[i])) for i, v in enumerate(nodes)}
 
 
 def svg(edges: list[Edge], size: int = 720, nodes: list[str] | None = None) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..engine.findings import Finding
 from . import advice, render_text
-from .frames import Frame, collapse, headline, parse, parse_stack
+from .frames import Frame, collapse, headline, parse_stack
 from .graph import Edge, svg
 
 esc = html.escape
@@ -124,10 +124,10 @@ def _finding(i: int, f: Finding, style: str | None) -> str:
     heading = next((ln for ln in title if ln.startswith(("lockdep: ", "WARNING:"))), f.kind)
     heading = heading.removeprefix("lockdep: ").removeprefix("WARNING: ")
     threads = ", ".join(f"<span class='thread'>{esc(t)}</span>" for t in _threads(f))
+    classes = ", ".join(f"<span class='cls'>{esc(c)}</span>" for c in f.classes)
     return f"""<section class="finding" id="finding-{i}" data-kind="{esc(f.kind)}">
 <h2>{i}. {esc(heading)}</h2>
-<p class="meta"><span class="kind">{esc(f.kind)}</span> · classes: {', '.join(f"<span class='cls'>{esc(c)}</span>" for c in f.classes)}
- · threads: {threads or '—'}</p>
+<p class="meta"><span class="kind">{esc(f.kind)}</span> · classes: {classes} · threads: {threads or '—'}</p>
 <div class="cols">{_graph(f)}<div class="chains">{_chains(f)}</div></div>
 {_extra(f)}
 <p class="fix"><b>Fix:</b> {esc(advice(f, style))}</p>

@@ -222,12 +222,13 @@ def render_bad_unlock(f: Finding) -> list[str]:
 def render_held(f: Finding) -> list[str]:
     if f.kind == F.HELD_AT_EXIT:
         out = _rule(f"WARNING: {f.task} still has locks held!")
-        out += [f"the task exited at trace line {f.line}" + (f" ({f.details['site']})" if _known(f.details.get("site")) else "")]
+        site = f.details.get("site")
+        out += [f"the task exited at trace line {f.line}" + (f" ({site})" if _known(site) else "")]
     elif f.kind == F.HELD_FREED:
         d = f.details
         out = _rule("WARNING: held lock freed!")
         out += [f"lock {d['lock']} ({f.classes[0]}) is freed at {_site_or_line(d.get('site'), f.line)}",
-                f"while {f.task} holds it" + (f" (taken at {d['acquired_at']})" if _known(d.get("acquired_at")) else "")]
+                f"while {f.task} holds it" + (f" (taken at {d['acquired_at']})" if _known(d["acquired_at"]) else "")]
     else:
         d = f.details
         out = _rule("WARNING: fork while other tasks hold locks!")

@@ -5,6 +5,7 @@ Python terms.  The default for findings about Python programs."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..engine import findings as F
@@ -108,6 +109,8 @@ def _table(f: Finding) -> list[str]:
         out.append("  " + (text if who == 0 else " " * width + text))
     if sc.note:
         out += ["", f"  {sc.note}"]
+    if a_name == b_name:
+        out += ["", f"  (both orders were seen in {a_name}: two threads running this code can deadlock)"]
     out += ["", "  Neither thread can go on: a deadlock."]
     return out
 
@@ -118,9 +121,12 @@ def _circular(f: Finding) -> list[str]:
     names = f.classes
     acq, hold = d.get("acquiring") or {}, d.get("holding") or {}
     how = d.get("how", "acquire")
-    if len(names) == 2:
-        title = (f"possible deadlock: {_nice(names[0])} and {names[1]} wait for each other" if how != "acquire"
-                 else f"possible deadlock: {names[0]} and {names[1]} are taken in opposite orders")
+    if how == "wait":
+        title = f"possible deadlock: waiting for {_nice(names[0])} while holding {names[-1]}"
+    elif how == "signal":
+        title = f"possible deadlock: waiting for {_nice(names[-1])} while holding {names[0]}, which its signaller needs"
+    elif len(names) == 2:
+        title = f"possible deadlock: {names[0]} and {names[1]} are taken in opposite orders"
     else:
         title = "possible deadlock: a cycle of " + str(len(names)) + " locks: " + " -> ".join(names + names[:1])
     out = _title(title)
@@ -213,7 +219,8 @@ def _held(f: Finding) -> list[str]:
     d = f.details
     if f.kind == F.HELD_AT_EXIT:
         out = _title(f"thread {f.task} ended while holding {', '.join(f.classes)}")
-        out += [""] + _frame_lines(parse(d.get("site")), "  ", "ended at ")
+        ended = _frame_lines(parse(d.get("site")), "  ", "ended at ")
+        out += [""] + ended if ended else []
     elif f.kind == F.HELD_FREED:
         out = _title(f"{f.classes[0]} was freed while {f.task} holds it")
         out += [""] + _where_lines(d.get("site"), d.get("stack"))
@@ -261,6 +268,29 @@ def _stmt(site: str | None, cls: str) -> str:
     return src.split("  #")[0].strip() if src and src.lstrip().startswith("with ") else f"with {cls}:"
 
 
+_BLOCKING_CALL = re.compile(r"[\w.\[\]]+\.(?:join|result|exception|wait|wait_for|get|put|acquire|shutdown)"
+                            r"\((?:[^()]|\([^()]*\))*\)")
+
+
+def _call(site: str | None) -> str | None:
+    """The blocking call on a line (``fut.result()`` in ``print(fut.result())``), else the statement."""
+    src = _src(site)
+    if not src:
+        return None
+    src = src.split("  #")[0].strip()
+    m = _BLOCKING_CALL.search(src)
+    return m.group(0) if m else src
+
+
+def _actor(cls: str) -> str:
+    """Who signals an event node: ``(thread)w`` -> ``thread w``, ``(future)f`` -> ``f``."""
+    if cls.startswith("(future)"):
+        return cls[len("(future)"):]
+    if cls.startswith("(condition)"):
+        return f"the code that notifies {cls[len('(condition)'):]}"
+    return _nice(cls)
+
+
 def _at(site: str | None) -> str:
     fr = parse(site)
     return f" ({fr.where})" if fr is not None and fr.file else ""
@@ -277,13 +307,18 @@ def hint(f: Finding) -> str:
             return (f"keep taking {f.guarded_by} first wherever these locks are taken, or give the locks one order "
                     "so the code stops relying on it")
         if d.get("how") == "wait":
-            call = _src(d.get("site") or acq.get("site"))
-            what = f"calling {call.split('#')[0].strip()}" if call else f"waiting for {_nice(new)}"
-            return (f"release {held} before {what}{_at(d.get('site') or acq.get('site'))}: leave the "
-                    f"`with {held}:` block first, or make {_nice(new)} stop taking {held}")
+            site = d.get("site") or acq.get("site")
+            call = _call(site)
+            what = f"calling {call}" if call else f"waiting for {_nice(new)}"
+            return (f"release {held} before {what}{_at(site)}: leave `{_stmt(hold.get('site'), held)}` first, "
+                    f"or make {_actor(new)} stop taking {held}")
         if d.get("how") == "signal":
-            return (f"signal {_nice(held)} before taking {new}{_at(acq.get('site'))}, or do not wait for "
-                    f"{_nice(held)} while holding {new}")
+            chain = d.get("chain") or [{}]
+            w = chain[0].get("witness") or {}
+            call = _call(w.get("site"))
+            waiting = f"calling {call}{_at(w.get('site'))}" if call else f"waiting for {_nice(held)}"
+            return (f"release {new} before {waiting}, or let {f.task} signal {_nice(held)} before it takes "
+                    f"{new}{_at(acq.get('site'))}")
         inner, outer = _stmt(acq.get("site"), new), _stmt(hold.get("site"), held)
         return (f"take {new} before {held}{_at(d.get('site') or acq.get('site'))}: move `{inner}` outside "
                 f"`{outer}` (or release {held} before taking {new}), so every thread takes them in one order: "

@@ -161,3 +161,17 @@ def test_every_format_renders_findings_with_missing_and_unknown_fields(tmp_path)
             assert "instances" not in html.page([bare]) and "0x2" in html.page([grown])
             assert json.dumps(json_report.document([g], {}))
             assert sarif.log([g])["runs"][0]["results"]
+
+
+@pytest.mark.parametrize("kind", ["circular_dependency", "recursive_locking", "inconsistent_lock_state",
+                                  "irq_inversion", "bad_unlock_balance", "held_lock_at_exit", "held_lock_freed",
+                                  "held_lock_at_fork"])
+def test_a_finding_with_almost_nothing_still_renders(kind):
+    from lockdep.engine.findings import Finding
+    from lockdep.report import html, render_text, sarif
+
+    f = Finding(kind, ["app.A", "app.B"], [], "worker", details={"site": "app.py:3 f(): with A:"})
+    for style in ("python", "kernel"):
+        text = render_text(f, style)
+        assert "None" not in text and ("app.A" in text or style == "kernel")
+    assert "app.A" in html.page([f]) and sarif.log([f])["runs"][0]["results"][0]["locations"]

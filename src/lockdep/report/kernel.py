@@ -26,7 +26,7 @@ def _site_or_line(site: str | None, line: int) -> str:
 
 
 def _lockline(d: dict | None, cls: str | None = None) -> str:
-    if d is None:
+    if not d:
         return f" ({cls})"
     at = f", at: {d['site']}" if _known(d.get("site")) else ""
     line = f" [trace line {d['line']}]" if d.get("line") else ""
@@ -98,13 +98,13 @@ def render_circular(f: Finding) -> list[str]:
     if how == "signal":
         at = f", at: {d['signal_site']}" if _known(d.get("signal_site")) else ""
         out += [f"{f.task} is signalling event:", f" ({hold.get('class', f.classes[-1])}){at}",
-                "", "but inside that event's window the task took lock:", _lockline(acq), "",
+                "", "but inside that event's window the task took lock:", _lockline(acq, f.classes[0]), "",
                 "which lock already depends on the event.", ""]
     else:
         verb = "wait for event" if how == "wait" else "acquire lock"
-        out += [f"{f.task} is trying to {verb}:", _lockline(acq), "", "but task is already holding lock:",
-                _lockline(hold), "", f"which lock already depends on the new {'event' if how == 'wait' else 'lock'}.",
-                ""]
+        out += [f"{f.task} is trying to {verb}:", _lockline(acq, f.classes[0]), "",
+                "but task is already holding lock:", _lockline(hold, f.classes[-1]), "",
+                f"which lock already depends on the new {'event' if how == 'wait' else 'lock'}.", ""]
     out += ["", "the existing dependency chain (in reverse order) is:"]
     names = f.classes
     for k in range(len(names) - 1, 0, -1):
@@ -136,8 +136,8 @@ def render_recursive(f: Finding) -> list[str]:
     cls = f.classes[0]
     out = _rule("WARNING: possible recursive locking detected")
     verb = "wait for event" if d.get("waiting") else "acquire lock"
-    out += [f"{f.task} is trying to {verb}:", _lockline(d["acquiring"]), "", "but task is already holding lock:",
-            _lockline(d["holding"]), "", "other info that might help us debug this:",
+    out += [f"{f.task} is trying to {verb}:", _lockline(d["acquiring"], cls), "", "but task is already holding lock:",
+            _lockline(d["holding"], cls), "", "other info that might help us debug this:",
             " Possible unsafe locking scenario:", "", "       CPU0", "       ----",
             "  " + _take(cls, d["holding"].get("mode"), False), "  " + _take(cls, d["acquiring"].get("mode"),
                                                                               bool(d.get("waiting"))),
@@ -154,7 +154,7 @@ def render_inconsistent(f: Finding) -> list[str]:
     cls = f.classes[0]
     out = _rule("WARNING: inconsistent lock state")
     out += [f"inconsistent {{{d['old_usage']}}} -> {{{d['new_usage']}}} usage.", f"{f.task} takes:",
-            _lockline(d["acquiring"]), f"{{{d['old_usage']}}} state was registered at:"]
+            _lockline(d["acquiring"], f.classes[0]), f"{{{d['old_usage']}}} state was registered at:"]
     reg = d.get("registered")
     if reg:
         out += _stack_lines(reg.get("stack"), reg.get("site"), "  ") + [
@@ -177,14 +177,14 @@ def render_irq_inversion(f: Finding) -> list[str]:
         title = "WARNING: possible irq lock inversion dependency detected"
     out = _rule(title)
     out += [f"{f.task} is trying to acquire:" if d["how"] == "edge" else f"{f.task} just changed the state of lock:",
-            _lockline(d["acquiring"])]
+            _lockline(d["acquiring"], f.classes[0])]
     if d.get("holding"):
-        out += ["", "and this task is already holding:", _lockline(d["holding"])]
+        out += ["", "and this task is already holding:", _lockline(d["holding"], f.classes[-1])]
     out += ["", f"which would create a new lock dependency path from the {state}-safe lock "
                 f"({d['safe']}) to the {state}-unsafe lock ({d['unsafe']}):", "", "  " + " --> ".join(f.classes), ""]
     for label, key, cls in (("safe", "safe_registered", d["safe"]), ("unsafe", "unsafe_registered", d["unsafe"])):
         reg = d.get(key)
-        usage = d.get(f"{label}_usage")
+        usage = d.get(f"{label}_usage") or "used"
         out.append(f"the {state}-{label} lock ({cls}) became {usage} at:")
         if reg:
             out += _stack_lines(reg.get("stack"), reg.get("site"), "  ") + [
@@ -259,7 +259,7 @@ def hint(f: Finding) -> str:
         if f.guarded_by:
             return (f"every edge was taken under {f.guarded_by}; keep taking {f.guarded_by} first on every path "
                     f"that takes these locks (or fix the order to remove the reliance on it)")
-        ne = d.get("new_edge", {})
+        ne = d.get("new_edge") or {"from": c[-1], "to": c[0]}
         if d.get("how") == "signal":
             return (f"do not take {ne.get('to')} inside the window of {ne.get('from')} (before signalling it), "
                     f"or do not wait for {ne.get('from')} while holding a lock that leads to {ne.get('to')}")

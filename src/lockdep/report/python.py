@@ -64,7 +64,7 @@ def _site_short(site: str | None) -> str:
 def _held_lines(f: Finding) -> list[str]:
     if not f.held:
         return []
-    out = ["", f"Locks held by {f.task}:"]
+    out = ["", f"Locks held by {f.task or 'a thread'}:"]
     for h in f.held:
         at = _site_short(h.site)
         out.append(f"  {h.cls}" + (f"  ({at})" if at else ""))
@@ -131,13 +131,13 @@ def _circular(f: Finding) -> list[str]:
         title = "possible deadlock: a cycle of " + str(len(names)) + " locks: " + " -> ".join(names + names[:1])
     out = _title(title)
     if how == "signal":
-        out += ["", f"{f.task} takes {acq.get('class', names[0])}"] + _where_lines(acq.get("site"), None)
+        out += ["", f"{f.task or 'a thread'} takes {acq.get('class', names[0])}"] + _where_lines(acq.get("site"), None)
         signal_at = d.get("signal_site")
         out += [f"  before it signals {_nice(hold.get('class', names[-1]))}"] + (
             _frame_lines(parse(signal_at), "  ") if signal_at else [])
     else:
         verb = _wait_words(acq.get("class", names[0])) if how == "wait" else f"takes {acq.get('class', names[0])}"
-        out += ["", f"{f.task} {verb}"] + _where_lines(d.get("site") or acq.get("site"), d.get("stack"))
+        out += ["", f"{f.task or 'a thread'} {verb}"] + _where_lines(d.get("site") or acq.get("site"), d.get("stack"))
         out += [f"  while holding {hold.get('class', names[-1])}, taken"] + _where_lines(hold.get("site"), None,
                                                                                           more=False)
     out += ["", "but the opposite order was seen before:" if len(names) == 2 else "and this chain already exists:"]
@@ -172,11 +172,11 @@ def _recursive(f: Finding) -> list[str]:
     cls = f.classes[0]
     acq, hold = d.get("acquiring") or {}, d.get("holding") or {}
     if d.get("same_instance"):
-        out = _title(f"possible deadlock: {f.task} takes {cls} while already holding it")
+        out = _title(f"possible deadlock: {f.task or 'a thread'} takes {cls} while already holding it")
     else:
         out = _title(f"possible deadlock: two locks of class {cls} nested in one thread")
     verb = _wait_words(cls) if d.get("waiting") else f"takes {cls}"
-    out += ["", f"{f.task} {verb}"] + _where_lines(acq.get("site"), d.get("stack"))
+    out += ["", f"{f.task or 'a thread'} {verb}"] + _where_lines(acq.get("site"), d.get("stack"))
     same = "the same lock" if d.get("same_instance") else f"another {cls}"
     out += [f"  while already holding {same}, taken"] + _where_lines(hold.get("site"), None, more=False)
     if d.get("same_instance"):
@@ -208,7 +208,7 @@ def _inconsistent(f: Finding) -> list[str]:
 def _bad_unlock(f: Finding) -> list[str]:
     d = f.details
     cls = f.classes[0]
-    out = _title(f"{f.task} releases {cls}, which it does not hold")
+    out = _title(f"{f.task or 'a thread'} releases {cls}, which it does not hold")
     out += [""] + _where_lines(d.get("site"), d.get("stack"))
     if d.get("held_by"):
         out.append(f"  ({cls} is held by {', '.join(d['held_by'])})")
@@ -218,11 +218,11 @@ def _bad_unlock(f: Finding) -> list[str]:
 def _held(f: Finding) -> list[str]:
     d = f.details
     if f.kind == F.HELD_AT_EXIT:
-        out = _title(f"thread {f.task} ended while holding {', '.join(f.classes)}")
+        out = _title(f"thread {f.task or 'a thread'} ended while holding {', '.join(f.classes)}")
         ended = _frame_lines(parse(d.get("site")), "  ", "ended at ")
         out += [""] + ended if ended else []
     elif f.kind == F.HELD_FREED:
-        out = _title(f"{f.classes[0]} was freed while {f.task} holds it")
+        out = _title(f"{f.classes[0]} was freed while {f.task or 'a thread'} holds it")
         out += [""] + _where_lines(d.get("site"), d.get("stack"))
         if d.get("acquired_at"):
             out += ["  taken"] + _where_lines(d["acquired_at"], None, more=False)
@@ -230,7 +230,7 @@ def _held(f: Finding) -> list[str]:
         holders = d.get("holders") or []
         out = _title(f"os.fork() while {', '.join(holders) or 'other threads'} hold{'s' if len(holders) == 1 else ''} "
                      f"{', '.join(f.classes)}")
-        out += ["", f"{f.task} forks"] + _where_lines(d.get("site"), d.get("stack"))
+        out += ["", f"{f.task or 'a thread'} forks"] + _where_lines(d.get("site"), d.get("stack"))
         out += ["", "The child process starts with these locks held and no thread to release them."]
     out += ["", f"Locks held by {f.task if f.kind != F.HELD_AT_FORK else 'the other threads'}:"] if f.held else []
     for h in f.held:
@@ -317,8 +317,8 @@ def hint(f: Finding) -> str:
             w = chain[0].get("witness") or {}
             call = _call(w.get("site"))
             waiting = f"calling {call}{_at(w.get('site'))}" if call else f"waiting for {_nice(held)}"
-            return (f"release {new} before {waiting}, or let {f.task} signal {_nice(held)} before it takes "
-                    f"{new}{_at(acq.get('site'))}")
+            return (f"release {new} before {waiting}, or let {f.task or 'the signalling thread'} signal "
+                    f"{_nice(held)} before it takes {new}{_at(acq.get('site'))}")
         inner, outer = _stmt(acq.get("site"), new), _stmt(hold.get("site"), held)
         return (f"take {new} before {held}{_at(d.get('site') or acq.get('site'))}: move `{inner}` outside "
                 f"`{outer}` (or release {held} before taking {new}), so every thread takes them in one order: "

@@ -66,7 +66,7 @@ def test_acquisition_inside_the_stdlib_is_headed_by_the_users_call():
 
 def test_wait_advice_names_the_call_to_move():
     text = report(EXAMPLES / "join_under_lock.py")
-    assert "MainThread waits for thread refresher to finish" in text
+    assert "MainThread waits for the thread running refresh() to finish (started at " in text
     assert "Fix: release join_under_lock.cache_lock before calling worker.join()" in text
 
 
@@ -106,3 +106,11 @@ def test_readme_shows_the_real_python_report():
     block = readme.split("$ python -m lockdep examples/python/bank_transfer.py\n", 1)[1].split("```", 1)[0]
     report_part = "".join(x for x in block.splitlines(keepends=True) if not x.startswith("lockdep: 1 finding ("))
     assert report_part == (GOLDEN / "bank_transfer.python.txt").read_text()
+
+
+def test_instance_order_cycle_names_the_objects():
+    """Two locks of one class taken in both orders (transfer(a, b) / transfer(b, a))."""
+    text = report(ROOT / "tests" / "programs" / "accounts_unsorted.py")
+    assert "lockdep: possible deadlock: two Account.lock objects are taken in opposite orders" in text
+    assert re.search(r"with Account\.lock of <Account at 0x[0-9a-f]+>:   # blocks: B holds it", text)
+    assert "Fix: always take two Account.lock objects in one order: `with a.lock:` then `with b.lock:`" in text

@@ -113,6 +113,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     rt = item.config.stash.get(_RUNTIME, None)
     if rt is None:
         return report
+    if call.when == "call":
+        rt.checkpoint()  # cycles through plain locks that were not handed off by the end of the test
     seen = item.config.stash[_SEEN]
     new = rt.validator.findings[seen:]
     if not new:

@@ -46,6 +46,9 @@ class Finding:
     held: list[HeldInfo] = field(default_factory=list)
     #: creation site of each class, where known (lock_init's site)
     sites: dict[str, str] = field(default_factory=dict)
+    #: how often the problem was seen, and by which tasks (one root cause, many threads)
+    count: int = 1
+    tasks: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {
@@ -60,4 +63,6 @@ class Finding:
         d["sites"] = [self.sites.get(c) for c in self.classes]
         d.update(self.details)
         d["held"] = [h.to_dict() for h in self.held]
+        d["count"] = self.count
+        d["threads"] = list(self.tasks) or ([self.task] if self.task else [])
         return d

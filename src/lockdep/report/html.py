@@ -67,7 +67,8 @@ def _graph(f: Finding) -> str:
 
 def _threads(f: Finding) -> list[str]:
     d = f.details
-    names = [f.task] + [(e.get("witness") or {}).get("task") for e in d.get("chain") or []]
+    names = [f.task, *(getattr(f, "tasks", None) or [])]
+    names += [(e.get("witness") or {}).get("task") for e in d.get("chain") or []]
     names += list(d.get("holders") or []) + list(d.get("held_by") or [])
     reg = d.get("registered")
     if isinstance(reg, dict):

@@ -17,19 +17,33 @@ RULE = "=" * 72
 _SRC_INDENT = "      "
 
 
-def _nice(cls: str) -> str:
-    """An event node in words: ``(thread)worker`` -> ``thread worker``."""
-    for prefix, words in (("(thread)", "thread "), ("(future)", "the result of "), ("(condition)", "condition "),
-                          ("(event)", "event ")):
+def _event(cls: str) -> tuple[str, str, str | None]:
+    """``(thread)refresh@app.py:21`` -> ("thread", "refresh", "app.py:21"); ("", cls, None) for a lock."""
+    for kind in ("thread", "future", "condition", "event"):
+        prefix = f"({kind})"
         if cls.startswith(prefix):
-            return words + cls[len(prefix):]
-    return cls
+            name, _, at = cls[len(prefix):].partition("@")
+            return kind, name, at or None
+    return "", cls, None
+
+
+def _nice(cls: str) -> str:
+    """An event node in words: ``(thread)refresh@app.py:21`` -> ``the thread running refresh()``."""
+    kind, name, _ = _event(cls)
+    if kind == "thread":
+        return f"the thread running {name}()" if _ else f"thread {name}"
+    if kind == "future":
+        return f"the result of {name}()" if _ else f"the result of {name}"
+    return f"{kind} {name}" if kind else cls
 
 
 def _wait_words(cls: str) -> str:
-    if cls.startswith("(thread)"):
-        return f"waits for thread {cls[len('(thread)'):]} to finish"
-    return f"waits for {_nice(cls)}"
+    kind, _, at = _event(cls)
+    started = {"thread": "started", "future": "submitted"}.get(kind, "created")
+    where = f" ({started} at {at})" if at else ""
+    if kind == "thread":
+        return f"waits for {_nice(cls)} to finish{where}"
+    return f"waits for {_nice(cls)}{where}"
 
 
 def _frame_lines(fr: Frame | None, indent: str = "  ", lead: str = "at ") -> list[str]:
@@ -81,14 +95,15 @@ def _step_text(s: Step, depth: int) -> str:
     if s.op == "wait":
         return f"{pad}wait for {_nice(s.cls)}"
     if s.op == "signal":
-        if s.cls.startswith("(thread)"):
-            return f"{pad}(thread {s.cls[len('(thread)'):]} ends)"
+        kind, name, _ = _event(s.cls)
+        if kind in ("thread", "future"):
+            return f"{pad}({_nice(s.cls)} ends)" if kind == "thread" else f"{pad}({name}() returns)"
         return f"{pad}signal {_nice(s.cls)}"
     return f"{pad}with {s.cls}:" + ("  (shared)" if s.op == "read" else "")
 
 
 def _table(f: Finding) -> list[str]:
-    sc = scenario(f)
+    sc = scenario(f, _labels(f))
     if sc is None:
         return []
     a_name, b_name = f.task or "this thread", sc.other_task or "another thread"
@@ -116,12 +131,34 @@ def _table(f: Finding) -> list[str]:
 
 
 # ------------------------------------------------------------ the kinds
+_INSTANCE = re.compile(r"^(?P<cls>.+?) \((?P<inst>.+)\)$")
+
+
+def _label(node: str) -> str:
+    """``Account.lock (Account.lock of <Account at 0x1>)`` -> ``Account.lock of <Account at 0x1>``."""
+    m = _INSTANCE.match(node)
+    return m["inst"] if m and m["inst"].startswith(m["cls"]) else node
+
+
+def _labels(f: Finding) -> list[str]:
+    """Names of the cycle's nodes: the classes, or the instances of an instance-order cycle."""
+    chain = f.details.get("chain") or []
+    if f.details.get("instances") and chain and len(chain) == len(f.classes) - 1:
+        return [_label(chain[0]["from"])] + [_label(e["to"]) for e in chain]
+    return list(f.classes)
+
+
 def _circular(f: Finding) -> list[str]:
     d = f.details
-    names = f.classes
+    names = _labels(f)
     acq, hold = d.get("acquiring") or {}, d.get("holding") or {}
+    acq = {**acq, "class": acq.get("instance") or acq.get("class", names[0])}
+    hold = {**hold, "class": hold.get("instance") or hold.get("class", names[-1])}
     how = d.get("how", "acquire")
-    if how == "wait":
+    if d.get("instances"):
+        title = (f"possible deadlock: two {f.classes[0]} objects are taken in opposite orders" if len(names) == 2
+                 else f"possible deadlock: {len(names)} {f.classes[0]} objects are taken in a cycle")
+    elif how == "wait":
         title = f"possible deadlock: waiting for {_nice(names[0])} while holding {names[-1]}"
     elif how == "signal":
         title = f"possible deadlock: waiting for {_nice(names[-1])} while holding {names[0]}, which its signaller needs"
@@ -142,14 +179,15 @@ def _circular(f: Finding) -> list[str]:
                                                                                           more=False)
     out += ["", "but the opposite order was seen before:" if len(names) == 2 else "and this chain already exists:"]
     for e in d.get("chain", []):
+        e = {**e, "from": _label(e.get("from", "")), "to": _label(e.get("to", ""))}
         w = e.get("witness") or {}
         task = w.get("task") or "a thread"
         if w.get("how") == "wait":
             what = f"{task} {_wait_words(e['to'])} while holding {e['from']}"
         elif w.get("how") == "signal":
-            ev = e["from"]
-            what = (f"{task} takes {e['to']} before it finishes" if ev == f"(thread){task}"
-                    else f"{task} takes {e['to']} before {_nice(ev)} happens")
+            kind = _event(e["from"])[0]
+            what = (f"{task} takes {e['to']} before it finishes" if kind in ("thread", "future")
+                    else f"{task} takes {e['to']} before it signals {_nice(e['from'])}")
         else:
             what = f"{task} takes {e['to']} while holding {e['from']}"
         out += [f"  {what}"]
@@ -283,11 +321,12 @@ def _call(site: str | None) -> str | None:
 
 
 def _actor(cls: str) -> str:
-    """Who signals an event node: ``(thread)w`` -> ``thread w``, ``(future)f`` -> ``f``."""
-    if cls.startswith("(future)"):
-        return cls[len("(future)"):]
-    if cls.startswith("(condition)"):
-        return f"the code that notifies {cls[len('(condition)'):]}"
+    """Who signals an event node: the thread, the work item, the code that notifies."""
+    kind, name, _ = _event(cls)
+    if kind == "future":
+        return f"{name}()"
+    if kind == "condition":
+        return f"the code that notifies {name}"
     return _nice(cls)
 
 
@@ -320,10 +359,18 @@ def hint(f: Finding) -> str:
             return (f"release {new} before {waiting}, or let {f.task or 'the signalling thread'} signal "
                     f"{_nice(held)} before it takes {new}{_at(acq.get('site'))}")
         inner, outer = _stmt(acq.get("site"), new), _stmt(hold.get("site"), held)
+        if d.get("instances"):
+            return (f"always take two {c[0]} objects in one order: `{outer}` then `{inner}`"
+                    f"{_at(d.get('site') or acq.get('site'))} ran in both orders for the same two objects. Sort "
+                    f"them first (by id() or a key such as an account number), or guard them with one lock")
         return (f"take {new} before {held}{_at(d.get('site') or acq.get('site'))}: move `{inner}` outside "
                 f"`{outer}` (or release {held} before taking {new}), so every thread takes them in one order: "
                 + " -> ".join(c))
     if f.kind == F.RECURSIVE:
+        if d.get("self_wait"):
+            return (f"this thread waits for {c[0]}, which it holds itself, and no other thread ever released one: "
+                    f"release it before taking it again, or have the thread that should hand it over release it "
+                    f"(for a signal between threads, threading.Event or Semaphore says so more plainly)")
         if d.get("same_instance"):
             return (f"do not take {c[0]} again while holding it: split the function into a locked wrapper and an "
                     f"unlocked helper the locked code calls; if re-entry by the same thread is intended, make it a "
@@ -348,8 +395,19 @@ def hint(f: Finding) -> str:
     return "see the report above"
 
 
+def _seen(f: Finding) -> list[str]:
+    """One root cause seen many times or in many threads (findings that carry counts)."""
+    count, tasks = getattr(f, "count", 1) or 1, list(getattr(f, "tasks", None) or [])
+    if count <= 1 and len(tasks) <= 1:
+        return []
+    times = f"{count} times" if count > 1 else ""
+    threads = f"in threads {', '.join(tasks)}" if len(tasks) > 1 else ""
+    return ["", f"Seen {' '.join(x for x in (times, threads) if x)}."]
+
+
 def render(f: Finding) -> str:
     fn = _RENDER.get(f.kind)
     lines = fn(f) if fn is not None else _generic(f, f.kind.replace("_", " "))
+    lines += _seen(f)
     lines += ["", f"Fix: {hint(f)}", ""]
     return "\n".join(lines) + "\n"

@@ -126,7 +126,8 @@ def result(f: Finding, source: str | None = None) -> dict:
         "message": {"text": _message(f)},
         "locations": [{"physicalLocation": loc}] if loc else [],
         "partialFingerprints": {"lockdepFinding/v1": fingerprint(f)},
-        "properties": {"classes": list(f.classes), "task": f.task},
+        "properties": {"classes": list(f.classes), "task": f.task, "count": getattr(f, "count", 1),
+                       "threads": list(getattr(f, "tasks", None) or ([f.task] if f.task else []))},
     }
     related = _related(f, source)
     if related:

@@ -30,15 +30,16 @@ def _take(cls: str, mode: str | None, event: bool, blocks: bool = False) -> Step
     return Step("read" if mode and mode.startswith(("read", "recursive")) else "lock", cls, blocks)
 
 
-def scenario(f: Finding) -> Scenario | None:
-    """CPU0 is the task that closed the cycle, CPU1 the one that created the chain's last edge."""
+def scenario(f: Finding, names: list[str] | None = None) -> Scenario | None:
+    """CPU0 is the task that closed the cycle, CPU1 the one that created the chain's last edge.
+    ``names`` label the cycle's nodes (default: the classes; instances for an instance-order cycle)."""
     if f.kind != F.CIRCULAR or len(f.classes) < 2:
         return None
     d = f.details
     how = d.get("how", "acquire")
     acq, hold = d.get("acquiring") or {}, d.get("holding") or {}
     chain = d.get("chain") or []
-    names = f.classes
+    names = names or f.classes
     prev, nxt, parent = names[-1], names[0], names[-2]
     last = (chain[-1].get("witness") if chain else None) or {}
     note = None

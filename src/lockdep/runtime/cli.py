@@ -57,6 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     rt = enable(json_path=args.json, trace_path=args.trace, quiet=args.quiet)
     status = _run_program(args)
     _join_threads()
+    rt.report_orphans()  # held-back cycles and locks left held by ended threads, before the verdict
     outputs.write(rt.validator.findings, rt.validator.summary(), sarif=args.sarif, html=args.html, style=args.style,
                   title=f"lockdep: {' '.join(args.program) if not args.module else '-m ' + args.module}")
     if args.fail and rt.validator.findings:

@@ -137,6 +137,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     from .report import render_text
 
+    rt.report_orphans()  # locks left held by ended threads and held-back cycles: listed below, not lost at exit
     tr = terminalreporter
     charged = config.stash[_CHARGED]
     rest = rt.validator.findings[config.stash[_SEEN]:]  # appeared outside any test (e.g. at session end)

@@ -29,11 +29,11 @@ def _event(cls: str) -> tuple[str, str, str | None]:
 
 def _nice(cls: str) -> str:
     """An event node in words: ``(thread)refresh@app.py:21`` -> ``the thread running refresh()``."""
-    kind, name, _ = _event(cls)
+    kind, name, at = _event(cls)
     if kind == "thread":
-        return f"the thread running {name}()" if _ else f"thread {name}"
+        return f"the thread running {name}()" if at else f"thread {name}"
     if kind == "future":
-        return f"the result of {name}()" if _ else f"the result of {name}"
+        return f"the result of {name}()" if at else f"the result of {name}"
     return f"{kind} {name}" if kind else cls
 
 
@@ -75,10 +75,10 @@ def _site_short(site: str | None) -> str:
     return fr.where if fr is not None else ""
 
 
-def _held_lines(f: Finding) -> list[str]:
+def _held_lines(f: Finding, whose: str | None = None) -> list[str]:
     if not f.held:
         return []
-    out = ["", f"Locks held by {f.task or 'a thread'}:"]
+    out = ["", f"Locks held by {whose or f.task or 'a thread'}:"]
     for h in f.held:
         at = _site_short(h.site)
         out.append(f"  {h.cls}" + (f"  ({at})" if at else ""))
@@ -270,11 +270,7 @@ def _held(f: Finding) -> list[str]:
                      f"{', '.join(f.classes)}")
         out += ["", f"{f.task or 'a thread'} forks"] + _where_lines(d.get("site"), d.get("stack"))
         out += ["", "The child process starts with these locks held and no thread to release them."]
-    out += ["", f"Locks held by {f.task if f.kind != F.HELD_AT_FORK else 'the other threads'}:"] if f.held else []
-    for h in f.held:
-        at = _site_short(h.site)
-        out.append(f"  {h.cls}" + (f"  ({at})" if at else ""))
-    return out
+    return out + _held_lines(f, "the other threads" if f.kind == F.HELD_AT_FORK else None)
 
 
 def _generic(f: Finding, title: str) -> list[str]:

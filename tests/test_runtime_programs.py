@@ -16,12 +16,12 @@ def test_abba_between_two_threads(tmp_path):
     assert kinds(found) == [("circular_dependency", ["Bank.accounts_lock", "Bank.audit_lock"])]
     f = found[0]
     assert [s.split(":")[0].endswith("bank_transfer.py") for s in f["sites"]] == [True, True]
-    # the report on stderr: kernel layout with Python stacks of both sides
+    # the report on stderr (Python style, tests/test_report_text.py): both sides, with their source lines
     err = p.stderr
-    assert "WARNING: possible circular locking dependency detected" in err
-    assert "bank_transfer.py:23 Bank.transfer(): with self.audit_lock:" in err
-    assert "bank_transfer.py:28 Bank.audit(): with self.accounts_lock:" in err
-    assert "what to do:" in err and "lockdep: 1 finding" in err
+    assert "lockdep: possible deadlock: Bank.accounts_lock and Bank.audit_lock are taken in opposite orders" in err
+    assert "bank_transfer.py:23 in Bank.transfer\n          with self.audit_lock:" in err
+    assert "bank_transfer.py:28 in Bank.audit\n        with self.accounts_lock:" in err
+    assert "Fix: take Bank.accounts_lock before Bank.audit_lock" in err and "lockdep: 1 finding" in err
 
 
 def test_join_while_holding_a_lock_the_thread_needs(tmp_path):
@@ -97,7 +97,7 @@ def test_env_var_activation_and_subprocesses(tmp_path):
     assert len(children) == 1
     assert kinds(json.loads(children[0].read_text())["findings"]) == [
         ("circular_dependency", ["Bank.accounts_lock", "Bank.audit_lock"])]
-    assert "WARNING: possible circular locking dependency detected" in p.stderr
+    assert "lockdep: possible deadlock: " in p.stderr
     # without the variable nothing is instrumented
     p = run([str(child)])
     assert "WARNING" not in p.stderr and "lockdep" not in p.stderr

@@ -1,4 +1,5 @@
-"""Findings: what the validator reports, as data first (text is rendered from it)."""
+"""Findings: what the validator reports, as data only.  Every format (text in
+either style, JSON, HTML, SARIF) is rendered from it by ``lockdep.report``."""
 
 from __future__ import annotations
 
@@ -49,12 +50,6 @@ class Finding:
     count: int = 1
     tasks: list[str] = field(default_factory=list)
 
-    @property
-    def hint(self) -> str:
-        from .report import hint_for
-
-        return hint_for(self)
-
     def to_dict(self) -> dict:
         d: dict[str, Any] = {
             "kind": self.kind,
@@ -70,5 +65,4 @@ class Finding:
         d["held"] = [h.to_dict() for h in self.held]
         d["count"] = self.count
         d["threads"] = list(self.tasks) or ([self.task] if self.task else [])
-        d["hint"] = self.hint
         return d

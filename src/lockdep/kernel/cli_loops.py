@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..files import check_text, check_writable, write_text
 from .cli_splat import expand
 from .loops import Loop, MergedGraph, dumps, merge_files
 
@@ -43,7 +44,12 @@ def describe(mg: MergedGraph, loops: list[Loop]) -> list[str]:
 
 
 def cmd_loops(args: argparse.Namespace) -> int:
-    mg, errors = merge_files(expand(args.files))
+    files = expand(args.files)
+    for path in files:
+        check_text(path)
+    for path in (args.dot, args.svg, args.html):
+        check_writable(path)
+    mg, errors = merge_files(files)
     loops = mg.loops()
     for e in errors:
         print(f"lockdep: {e.file}:{e.line}: {e.error}", file=sys.stderr)
@@ -52,8 +58,7 @@ def cmd_loops(args: argparse.Namespace) -> int:
 
         for path, fn in ((args.dot, to_dot), (args.svg, to_svg), (args.html, to_html)):
             if path:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(fn(mg, loops))
+                write_text(path, fn(mg, loops))
     if args.json:
         print(dumps(mg.to_json(loops)))
     else:

@@ -7,6 +7,7 @@ import glob
 import json
 import sys
 
+from ..files import check_text
 from .splat import CIRCULAR, Splat, SplatError, meaningful_frames, parse_files
 
 HELP = "read kernel lockdep reports (dmesg, console logs, syzbot reports) and summarise each"
@@ -60,6 +61,8 @@ def describe(s: Splat) -> list[str]:
 
 
 def cmd_splat(args: argparse.Namespace) -> int:
+    for path in expand(args.files):
+        check_text(path)
     reports, errors = read_all(args.files)
     if args.json:
         json.dump({"reports": [r.to_dict() for r in reports], "errors": [e.to_dict() for e in errors]},
@@ -71,5 +74,6 @@ def cmd_splat(args: argparse.Namespace) -> int:
         for e in errors:
             print(f"lockdep: {e.file}:{e.line}: {e.error}", file=sys.stderr)
         print(f"lockdep: {len(reports)} report{'s' if len(reports) != 1 else ''}"
-              + (f", {len(errors)} unreadable" if errors else ""))
+              + (f", {len(errors)} unreadable" if errors else "")
+              + ("" if reports or errors else " (no lockdep report in the input)"))
     return 1 if errors else 0

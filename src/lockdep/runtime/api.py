@@ -11,7 +11,8 @@ import sys
 from typing import IO, Any, Iterator
 
 from ..engine.findings import Finding
-from ..engine.report import render_text
+from ..report.console import print_findings
+from ..report.json import document
 from . import patch, primitives
 from .state import Runtime
 
@@ -40,8 +41,7 @@ def enable(*, json_path: str | None = None, trace_path: str | None = None, strea
     def on_finding(f: Finding) -> None:
         if not quiet:
             try:
-                out.write(render_text(f))
-                out.flush()
+                print_findings([f], out)
             except (OSError, ValueError):
                 pass
 
@@ -122,7 +122,7 @@ def _per_process(path: str) -> str:
 
 
 def findings_json(rt: Runtime) -> dict:
-    return {"findings": [f.to_dict() for f in rt.validator.findings], "stats": rt.validator.summary()}
+    return document(rt.validator.findings, rt.validator.summary())
 
 
 def _at_exit() -> None:

@@ -1,4 +1,4 @@
-"""Reader of the lock trace format, version 1 (../shared/trace-format.md).
+"""Reader of the lock trace format, version 1 (docs/trace-format.md).
 
 Every valid file is accepted and every invalid one rejected with the file and
 physical line number.  Input may be gzip-compressed or ``-`` (stdin).

@@ -41,6 +41,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from .trace.reader import replay
 
     v = Validator(chain_cache=not args.no_chain_cache)
+    from .store import hooks as store_hooks  # --db: lock history across runs
+
+    store = store_hooks.attach(args, v, "replay")
     contention: list = []
     if args.format == "ftrace":
         from .kernel.ftrace import lock_stat, replay_ftrace
@@ -48,6 +51,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         contention = [s for s in lock_stat(replay_ftrace(args.file, v, first=args.first)) if s.contentions]
     else:
         replay([args.file], v, first=args.first)
+    store_hooks.finish(store, v)
     findings = v.findings
     if args.hide_guarded:
         findings = [f for f in findings if not f.guarded_by]
@@ -79,6 +83,9 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "ftrace"), default="jsonl",
                    help="input format: the trace format (default) or kernel ftrace/perf lock events")
     p.add_argument("--no-chain-cache", action="store_true", help=argparse.SUPPRESS)
+    from .store.hooks import add_option as add_db_option
+
+    add_db_option(p)
     p.set_defaults(func=cmd_replay)
 
 
@@ -95,7 +102,7 @@ def _register_optional(name: str, module: str) -> None:
 
 
 for _name, _module in (("run", "runtime.cli"), ("splat", "kernel.cli_splat"), ("loops", "kernel.cli_loops"),
-                       ("convert", "kernel.cli_convert")):
+                       ("convert", "kernel.cli_convert"), ("db", "store.cli")):
     _register_optional(_name, _module)
 
 

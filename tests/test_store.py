@@ -240,3 +240,17 @@ def test_db_merge_keeps_the_earliest_witness(tmp_path, capsys):
     capsys.readouterr()
     assert main(["db", "merge", all_, str(bad)]) == 2
     assert "not a lockdep store" in capsys.readouterr().err
+
+
+def test_splat_and_loops_share_the_store(tmp_path, capsys):
+    """A loop whose facets were read on different days is still solved as one."""
+    facets = Path(__file__).resolve().parent / "fixtures" / "hotplug"
+    db = str(tmp_path / "k.db")
+    assert main(["splat", "--db", db, str(facets / "facet-a-readdir-mmap-4.14.txt")]) == 0
+    capsys.readouterr()
+    assert main(["loops", "--json", "--db", db, str(facets / "facet-b-sysfs-store-5.0.txt")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["cycles"]) == 2 and [(c["from"], c["to"]) for c in out["cuts"]] == [
+        ("cpu_hotplug_lock", "kernfs_mutex")]
+    assert any("lockdep splat --db" in s for c in out["cycles"] for s in c["sources"])
+    assert Store(db).counts()["findings"] == 2

@@ -19,15 +19,21 @@ def db_path(args: Any = None) -> str | None:
     return getattr(args, "db", None) or os.environ.get("LOCKDEP_DB") or None
 
 
-def attach(args: Any, v: Any, source: str) -> Any:
-    """Open the store named by ``--db``/LOCKDEP_DB and load it into validator ``v``; None without one."""
+def open_session(args: Any, source: str) -> Any:
+    """The store named by ``--db``/LOCKDEP_DB, opened for this run; None without one."""
     path = db_path(args)
     if path is None:
         return None
     from .session import StoreSession
 
-    session = StoreSession(path, source)
-    session.load(v)
+    return StoreSession(path, source)
+
+
+def attach(args: Any, v: Any, source: str) -> Any:
+    """Open the store named by ``--db``/LOCKDEP_DB and load it into validator ``v``; None without one."""
+    session = open_session(args, source)
+    if session is not None:
+        session.load(v)
     return session
 
 

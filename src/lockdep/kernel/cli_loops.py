@@ -18,6 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dot", metavar="PATH", help="write the merged graph as Graphviz DOT")
     p.add_argument("--svg", metavar="PATH", help="write the merged graph as SVG")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML page (works offline)")
+    from ..store.hooks import add_option as add_db_option
+
+    add_db_option(p)
     p.set_defaults(func=cmd_loops)
 
 
@@ -44,6 +47,9 @@ def describe(mg: MergedGraph, loops: list[Loop]) -> list[str]:
 
 def cmd_loops(args: argparse.Namespace) -> int:
     mg, errors = merge_files(expand(args.files))
+    from .store_bridge import exchange
+
+    exchange(args, mg)  # --db: start from the stored dependencies and cycles, store today's
     loops = mg.loops()
     for e in errors:
         print(f"lockdep: {e.file}:{e.line}: {e.error}", file=sys.stderr)

@@ -16,6 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("splat", help=HELP, description=HELP)
     p.add_argument("files", nargs="+", metavar="FILE", help="text files, globs, .gz, or - for stdin")
     p.add_argument("--json", action="store_true", help='print {"reports": [...], "errors": [...]}')
+    from ..store.hooks import add_option as add_db_option
+
+    add_db_option(p)
     p.set_defaults(func=cmd_splat)
 
 
@@ -61,6 +64,9 @@ def describe(s: Splat) -> list[str]:
 
 def cmd_splat(args: argparse.Namespace) -> int:
     reports, errors = read_all(args.files)
+    from .store_bridge import save_splats
+
+    save_splats(args, reports)  # --db: the reports join the lock history
     if args.json:
         json.dump({"reports": [r.to_dict() for r in reports], "errors": [e.to_dict() for e in errors]},
                   sys.stdout, indent=1)

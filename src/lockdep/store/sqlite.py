@@ -91,11 +91,16 @@ class Store:
 
     def _prepare(self) -> None:
         db = self.db
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+        db.execute("BEGIN")  # one snapshot: another process may be creating the store right now
+        try:
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            foreign = app_id != APPLICATION_ID and (app_id != 0 or self._has_tables())
+        finally:
+            db.execute("COMMIT")
         if app_id == APPLICATION_ID:
             self._check_version(version)
-        elif app_id != 0 or self._has_tables():
+        elif foreign:
             raise StoreError(self.path, "not a lockdep store (a foreign SQLite database); left untouched")
         elif not self.writable:
             raise StoreError(self.path, "empty file, not a lockdep store")

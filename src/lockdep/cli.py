@@ -38,7 +38,6 @@ def _print_findings_text(findings: list, stats: dict, out=None) -> None:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from .engine import Validator
-    from .trace.reader import replay
 
     v = Validator(chain_cache=not args.no_chain_cache)
     from .store import hooks as store_hooks  # --db: lock history across runs
@@ -48,9 +47,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.format == "ftrace":
         from .kernel.ftrace import lock_stat, replay_ftrace
 
-        contention = [s for s in lock_stat(replay_ftrace(args.file, v, first=args.first)) if s.contentions]
+        contention = [s for s in lock_stat(replay_ftrace(args.files[0], v, first=args.first)) if s.contentions]
     else:
-        replay([args.file], v, first=args.first)
+        from .distributed import hooks as replay_hooks  # many files, --dask
+
+        v = replay_hooks.replay(args, v)
     store_hooks.finish(store, v)
     findings = v.findings
     if args.hide_guarded:
@@ -75,7 +76,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help=REPLAY_HELP, description=REPLAY_HELP)
-    p.add_argument("file", help="trace file (.jsonl, optionally .gz), or - for stdin")
+    p.add_argument("files", nargs="+", metavar="FILE", help="trace files (.jsonl, optionally .gz; - for stdin): "
+                   "one graph, each file its own tasks")
     p.add_argument("--json", action="store_true", help="print findings as JSON (trace-format.md)")
     p.add_argument("--first", action="store_true", help="stop after the first finding, as the kernel does")
     p.add_argument("--hide-guarded", action="store_true",
@@ -83,8 +85,10 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "ftrace"), default="jsonl",
                    help="input format: the trace format (default) or kernel ftrace/perf lock events")
     p.add_argument("--no-chain-cache", action="store_true", help=argparse.SUPPRESS)
+    from .distributed.hooks import add_replay_options
     from .store.hooks import add_option as add_db_option
 
+    add_replay_options(p)
     add_db_option(p)
     p.set_defaults(func=cmd_replay)
 

@@ -37,8 +37,10 @@ def _print_findings_text(findings: list, stats: dict, out=None) -> None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from . import baseline
     from .engine import Validator
 
+    known = baseline.from_args(args)  # --baseline: known findings are suppressed
     v = Validator(chain_cache=not args.no_chain_cache)
     from .store import hooks as store_hooks  # --db: lock history across runs
 
@@ -56,6 +58,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     findings = v.findings
     if args.hide_guarded:
         findings = [f for f in findings if not f.guarded_by]
+    findings, suppressed = known.split(findings) if known else (findings, [])
     stats = v.summary()
     if args.json:
         out: dict = {"findings": [f.to_dict() for f in findings], "stats": stats}
@@ -63,10 +66,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
             out["lock_stat"] = [{"class": s.name, "contentions": s.contentions, "acquisitions": s.acquisitions,
                                  "wait_max_us": s.wait_max * 1e6, "wait_total_us": s.wait_total * 1e6}
                                 for s in contention]
+        if known:
+            out["suppressed"] = baseline.suppressed_json(suppressed)
         json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         _print_findings_text(findings, stats)
+        baseline.print_suppressed(suppressed)
         if contention:
             from .kernel.ftrace import format_lock_stat
 
@@ -85,11 +91,13 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "ftrace"), default="jsonl",
                    help="input format: the trace format (default) or kernel ftrace/perf lock events")
     p.add_argument("--no-chain-cache", action="store_true", help=argparse.SUPPRESS)
+    from .baseline import add_option as add_baseline_option
     from .distributed.hooks import add_replay_options
     from .store.hooks import add_option as add_db_option
 
     add_replay_options(p)
     add_db_option(p)
+    add_baseline_option(p)
     p.set_defaults(func=cmd_replay)
 
 
@@ -106,7 +114,7 @@ def _register_optional(name: str, module: str) -> None:
 
 
 for _name, _module in (("run", "runtime.cli"), ("splat", "kernel.cli_splat"), ("loops", "kernel.cli_loops"),
-                       ("convert", "kernel.cli_convert"), ("db", "store.cli")):
+                       ("convert", "kernel.cli_convert"), ("db", "store.cli"), ("baseline", "baseline")):
     _register_optional(_name, _module)
 
 

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS classes (
     name TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
+    key TEXT,                           -- stable identity of a Python class (file, source line, name)
     usage INTEGER NOT NULL DEFAULT 0,   -- OR of the usage bits seen by every run
     usage_witness TEXT,                 -- JSON {bit: witness}: the first acquisition that set each bit
     site TEXT,                          -- where the class was created (lock_init's site)
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS findings (
     PRIMARY KEY (fingerprint, run)
 );
 CREATE INDEX IF NOT EXISTS findings_run ON findings(run);
+CREATE INDEX IF NOT EXISTS classes_key ON classes(key);
 """
 
 #: user_version -> SQL bringing a store from that version to the next one

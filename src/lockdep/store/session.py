@@ -43,8 +43,9 @@ class StoreSession:
     def path(self) -> str:
         return self.store.path
 
-    def load(self, v: Validator) -> None:
-        """Put the store's classes, usage bits and edges into ``v`` before it sees any event."""
+    def load(self, v: Validator) -> dict:
+        """Put the store's classes, usage bits and edges into ``v`` before it sees any event;
+        returns the stored graph."""
         data = self.store.graph()
         g = v.graph
         for n in data["nodes"]:
@@ -70,6 +71,7 @@ class StoreSession:
                 old.dep |= e["dep"]
             self.learned[(e["from"], e["to"])] = learned
         self.mark_synced(v)
+        return data
 
     def mark_synced(self, v: Validator) -> None:
         g = v.graph

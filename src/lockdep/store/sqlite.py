@@ -206,9 +206,10 @@ class Store:
     def graph(self) -> dict:
         """The whole graph in ``Graph.to_dict`` form; each edge also carries ``learned`` (its run)."""
         runs = self.runs()
-        nodes = [{"name": n, "kind": k, "usage": u, "usage_witness": json.loads(w) if w else {}, "site": s}
-                 for n, k, u, w, s in self.read("SELECT name, kind, usage, usage_witness, site FROM classes "
-                                                "ORDER BY first_seen, rowid")]
+        nodes = [{"name": n, "kind": k, "usage": u, "usage_witness": json.loads(w) if w else {}, "site": s,
+                  "key": key}
+                 for n, k, u, w, s, key in self.read("SELECT name, kind, usage, usage_witness, site, key FROM classes "
+                                                     "ORDER BY first_seen, rowid")]
         edges = []
         for src, dst, dep, count, witness, run, first in self.read(
                 "SELECT src, dst, dep, count, witness, run, first_seen FROM edges ORDER BY first_seen"):
@@ -276,9 +277,9 @@ class Store:
                     "INSERT INTO runs (started, pid, host, argv, source, session) VALUES (?,?,?,?,?,?)",
                     (started, pid, host, argv, source, session)).lastrowid
             n = {"runs": len(ids), "classes": 0, "edges": 0, "findings": 0}
-            for name, kind, usage, uw, site, run, first in o.execute(
-                    "SELECT name, kind, usage, usage_witness, site, run, first_seen FROM classes"):
-                _upsert_class(db, name, kind, usage, uw, site, ids.get(run), first)
+            for name, kind, usage, uw, site, run, first, key in o.execute(
+                    "SELECT name, kind, usage, usage_witness, site, run, first_seen, key FROM classes"):
+                _upsert_class(db, name, kind, usage, uw, site, ids.get(run), first, key)
                 n["classes"] += 1
             for src, dst, dep, count, witness, run, first, last in o.execute(
                     "SELECT src, dst, dep, count, witness, run, first_seen, last_seen FROM edges"):
@@ -300,7 +301,7 @@ def merge_rows(db: sqlite3.Connection, run: int, now: float, nodes: list[dict], 
     for n in nodes:
         uw = n.get("usage_witness")
         _upsert_class(db, n["name"], n.get("kind", "mutex"), int(n.get("usage", 0)),
-                      json.dumps(uw) if uw else None, n.get("site"), run, now)
+                      json.dumps(uw) if uw else None, n.get("site"), run, now, n.get("key"))
     for e in edges:
         w = e.get("witness")
         _upsert_edge(db, e["from"], e["to"], int(e["dep"]), int(e.get("count", 1)), json.dumps(w) if w else None,
@@ -313,18 +314,19 @@ def merge_rows(db: sqlite3.Connection, run: int, now: float, nodes: list[dict], 
 
 
 def _upsert_class(db: sqlite3.Connection, name: str, kind: str, usage: int, usage_witness: str | None,
-                  site: str | None, run: int | None, first: float) -> None:
+                  site: str | None, run: int | None, first: float, key: str | None = None) -> None:
     db.execute(
-        "INSERT INTO classes (name, kind, usage, usage_witness, site, run, first_seen) VALUES (?,?,?,?,?,?,?) "
+        "INSERT INTO classes (name, kind, usage, usage_witness, site, run, first_seen, key) "
+        "VALUES (?,?,?,?,?,?,?,?) "
         "ON CONFLICT (name) DO UPDATE SET usage = usage | excluded.usage, "
         # the witness of a usage bit already known stays; new bits bring theirs
         " usage_witness = CASE WHEN usage_witness IS NULL THEN excluded.usage_witness "
         "   WHEN excluded.usage_witness IS NULL THEN usage_witness "
         "   ELSE json_patch(excluded.usage_witness, usage_witness) END, "
-        " site = coalesce(site, excluded.site), "
+        " site = coalesce(site, excluded.site), key = coalesce(key, excluded.key), "
         " run = CASE WHEN excluded.first_seen < first_seen THEN excluded.run ELSE run END, "
         " first_seen = min(first_seen, excluded.first_seen)",
-        (name, kind, usage, usage_witness, site, run, first))
+        (name, kind, usage, usage_witness, site, run, first, key))
 
 
 def _upsert_edge(db: sqlite3.Connection, src: str, dst: str, dep: int, count: int, witness: str | None,

@@ -65,6 +65,8 @@ class Runtime:
         self.waiting: dict[str, int] = {}  # event -> number of threads waiting on it now
         self.names_lock = _thread.RLock()
         self._serial = 0
+        #: (creation key, name) -> node id of a class a store knows, or None (set by history.start)
+        self.adopt: Callable[[tuple, str], int | None] | None = None
 
         self.fast_acquire = self._make_fast_acquire()
 
@@ -194,6 +196,11 @@ class Runtime:
             nid = self.classes.get(key)
             if nid is not None:
                 return nid
+            if self.adopt is not None:  # lock history (--db): the class keeps its stored name
+                nid = self.adopt(key, name)
+                if nid is not None:
+                    self.classes[key] = nid
+                    return nid
             g = self.validator.graph
             base, n = name, 1
             while name in g.by_name:  # two creation sites with one name: like the kernel's name#N

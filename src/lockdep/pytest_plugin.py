@@ -27,6 +27,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=HELP_LOCKDEP)
     group.addoption("--lockdep-json", action="store", default=None, metavar="PATH", help=HELP_JSON)
     parser.addini("lockdep", HELP_INI, default="off")
+    from .pytest_history import add_options as add_history_options
+
+    add_history_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,6 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_MODE] = mode
     config.stash[_RUNTIME] = enable(quiet=True, summary=False,
                                     json_path=config.getoption("--lockdep-json") or os.environ.get("LOCKDEP_JSON"))
+    from .pytest_history import SessionHistory  # --lockdep-db, xdist workers, --lockdep-baseline
+
+    config.pluginmanager.register(SessionHistory(config, config.stash[_RUNTIME], mode), "lockdep-history")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -137,3 +137,12 @@ def test_dask_command_on_a_local_cluster_and_bad_input(tmp_path):
                         str(a), str(b)], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 1, r.stderr
     assert [f["kind"] for f in json.loads(r.stdout)["findings"]] == ["circular_dependency"]
+
+
+def test_fsspec_urls_and_their_wildcards(tmp_path, capsys):
+    write_trace(tmp_path / "a.jsonl", [acq("T", "A"), acq("T", "B"), rel("T", "B"), rel("T", "A")])
+    write_trace(tmp_path / "b.jsonl", [acq("T", "B"), acq("T", "A"), rel("T", "A"), rel("T", "B")])
+    capsys.readouterr()
+    assert main(["replay", "--json", f"file://{tmp_path}/*.jsonl"]) == 1
+    (f,) = json.loads(capsys.readouterr().out)["findings"]
+    assert f["task"] == "b.jsonl:T"

@@ -31,10 +31,14 @@ def is_scheduler_address(s: str) -> bool:
 
 def replay(args: Any, v: Any) -> Any:
     """Replay ``args.files`` into ``v`` (sequentially, or on Dask); returns the validator with the findings."""
-    files = list(args.files)
+    from ..trace.multi import expand
+
+    files = expand(list(args.files))
     if args.dask and not is_scheduler_address(args.dask):
-        files.insert(0, args.dask)  # `--dask FILE...`: no address given
+        files[:0] = expand([args.dask])  # `--dask FILE...`: no address given
         args.dask = ""
+    if not files:
+        raise InputError("replay", None, "no trace file given")
     if args.dask is not None:
         if args.shared_tasks:
             raise InputError("--dask", None, "files that share tasks (--shared-tasks) form one stream: "
@@ -48,3 +52,10 @@ def replay(args: Any, v: Any) -> Any:
     from ..trace.multi import replay_files
 
     return replay_files(files, v, first=args.first, shared_tasks=args.shared_tasks)
+
+
+def single_file(args: Any) -> str:
+    """The one file of ``--format ftrace`` (kernel traces are one stream)."""
+    if len(args.files) != 1 or args.dask is not None:
+        raise InputError("replay", None, "--format ftrace takes exactly one file (and no --dask)")
+    return args.files[0]

@@ -26,6 +26,19 @@ def file_prefixes(paths: list[str]) -> list[str]:
     return [f"{n}:" for n in names]
 
 
+def expand(paths: list[str]) -> list[str]:
+    """fsspec URLs with wildcards (``s3://bucket/traces/*.jsonl.gz``) become their files, in order."""
+    out = []
+    for p in paths:
+        if "://" in p and any(c in p for c in "*?["):
+            import fsspec
+
+            out += sorted(f.full_name for f in fsspec.open_files(p)) or [p]
+        else:
+            out.append(p)
+    return out
+
+
 def open_any(path: str) -> IO[bytes] | None:
     """A stream for fsspec URLs (``s3://``, ``gcs://``, ``https://`` ...); None for local paths."""
     if "://" not in path:

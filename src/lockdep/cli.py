@@ -47,9 +47,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     store = store_hooks.attach(args, v, "replay")
     contention: list = []
     if args.format == "ftrace":
+        from .distributed.hooks import single_file
         from .kernel.ftrace import lock_stat, replay_ftrace
 
-        contention = [s for s in lock_stat(replay_ftrace(args.files[0], v, first=args.first)) if s.contentions]
+        contention = [s for s in lock_stat(replay_ftrace(single_file(args), v, first=args.first)) if s.contentions]
     else:
         from .distributed import hooks as replay_hooks  # many files, --dask
 
@@ -82,7 +83,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help=REPLAY_HELP, description=REPLAY_HELP)
-    p.add_argument("files", nargs="+", metavar="FILE", help="trace files (.jsonl, optionally .gz; - for stdin): "
+    p.add_argument("files", nargs="*", metavar="FILE", help="trace files (.jsonl, optionally .gz; - for stdin): "
                    "one graph, each file its own tasks")
     p.add_argument("--json", action="store_true", help="print findings as JSON (trace-format.md)")
     p.add_argument("--first", action="store_true", help="stop after the first finding, as the kernel does")

@@ -146,3 +146,12 @@ def test_fsspec_urls_and_their_wildcards(tmp_path, capsys):
     assert main(["replay", "--json", f"file://{tmp_path}/*.jsonl"]) == 1
     (f,) = json.loads(capsys.readouterr().out)["findings"]
     assert f["task"] == "b.jsonl:T"
+
+
+def test_loops_on_dask_equals_loops(dask_client, capsys):
+    facets = sorted(str(p) for p in (Path(__file__).resolve().parent / "fixtures" / "hotplug").glob("*.txt"))
+    capsys.readouterr()
+    assert main(["loops", "--json", *facets]) == 0
+    local = capsys.readouterr().out
+    assert main(["loops", "--json", "--dask", dask_client.scheduler.address, *facets]) == 0
+    assert capsys.readouterr().out == local

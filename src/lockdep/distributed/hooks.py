@@ -29,14 +29,21 @@ def is_scheduler_address(s: str) -> bool:
     return bool(_ADDRESS.match(s)) and not os.path.exists(s)
 
 
+def split_address(dask: str, files: list[str]) -> tuple[str | None, list[str]]:
+    """``--dask [ADDRESS] FILE...``: the scheduler address (None: a LocalCluster) and the files
+    (fsspec wildcards expanded); ``--dask FILE`` takes no address."""
+    from ..trace.multi import expand
+
+    if dask and not is_scheduler_address(dask):
+        return None, expand([dask, *files])
+    return dask or None, expand(files)
+
+
 def replay(args: Any, v: Any) -> Any:
     """Replay ``args.files`` into ``v`` (sequentially, or on Dask); returns the validator with the findings."""
     from ..trace.multi import expand
 
-    files = expand(list(args.files))
-    if args.dask and not is_scheduler_address(args.dask):
-        files[:0] = expand([args.dask])  # `--dask FILE...`: no address given
-        args.dask = ""
+    address, files = split_address(args.dask, args.files) if args.dask is not None else (None, expand(args.files))
     if not files:
         raise InputError("replay", None, "no trace file given")
     if args.dask is not None:
@@ -45,7 +52,7 @@ def replay(args: Any, v: Any) -> Any:
                              "replay them without --dask")
         from .cluster import replay_dask
 
-        out = replay_dask(files, v, address=args.dask or None, workers=args.dask_workers)
+        out = replay_dask(files, v, address=address, workers=args.dask_workers)
         if args.first:
             del out.findings[1:]
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import InputError
 from .cli_splat import expand
 from .loops import Loop, MergedGraph, dumps, merge_files
 
@@ -13,11 +14,13 @@ HELP = "merge kernel reports and traces into one graph and compute which depende
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("loops", help=HELP, description=HELP)
-    p.add_argument("files", nargs="+", metavar="FILE", help="report text, trace .jsonl, globs, .gz, - for stdin")
+    p.add_argument("files", nargs="*", metavar="FILE", help="report text, trace .jsonl, globs, .gz, - for stdin")
     p.add_argument("--json", action="store_true", help='print {"cycles": [...], "cuts": [...]}')
     p.add_argument("--dot", metavar="PATH", help="write the merged graph as Graphviz DOT")
     p.add_argument("--svg", metavar="PATH", help="write the merged graph as SVG")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML page (works offline)")
+    p.add_argument("--dask", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="read the files on a Dask cluster (the scheduler at ADDRESS, or a new LocalCluster)")
     from ..store.hooks import add_option as add_db_option
 
     add_db_option(p)
@@ -46,7 +49,15 @@ def describe(mg: MergedGraph, loops: list[Loop]) -> list[str]:
 
 
 def cmd_loops(args: argparse.Namespace) -> int:
-    mg, errors = merge_files(expand(args.files))
+    if args.dask is not None:
+        from ..distributed.hooks import split_address
+        from .loops_dask import merge_files_dask
+
+        mg, errors = merge_files_dask(*reversed(split_address(args.dask, args.files)))
+    elif args.files:
+        mg, errors = merge_files(expand(args.files))
+    else:
+        raise InputError("loops", None, "no file given")
     from .store_bridge import exchange
 
     exchange(args, mg)  # --db: start from the stored dependencies and cycles, store today's

@@ -48,6 +48,14 @@ def make_files(directory: str, n_files: int, per_file: int) -> tuple[list[str], 
     return paths, total
 
 
+def _cpu_seconds() -> float:
+    """CPU time of a worker process (run on each worker)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=20)
@@ -60,16 +68,22 @@ def main() -> None:
           f"{os.cpu_count()} cores")
     rows = []
     t0 = time.perf_counter()
+    c0 = time.process_time()
     v = replay_files(paths, Validator())
     rows.append(("one process", time.perf_counter() - t0, v))
+    cpu = {"one process": time.process_time() - c0}
     for workers in (1, 2):
         with client(workers=workers) as c:
+            before = sum(c.run(_cpu_seconds).values())
             t0 = time.perf_counter()
             v = replay_dask(paths, Validator(), c=c)
-            rows.append((f"dask, {workers} worker{'s' if workers > 1 else ''}", time.perf_counter() - t0, v))
-    print(f"{'':<18}{'seconds':>10}{'events/s':>14}{'findings':>10}")
+            name = f"dask, {workers} worker{'s' if workers > 1 else ''}"
+            rows.append((name, time.perf_counter() - t0, v))
+            cpu[name] = sum(c.run(_cpu_seconds).values()) - before
+    print(f"{'':<18}{'seconds':>10}{'events/s':>14}{'CPU s':>8}{'findings':>10}")
     for name, secs, v in rows:
-        print(f"{name:<18}{secs:>10.2f}{n / secs:>14,.0f}{len(v.findings):>10}")
+        print(f"{name:<18}{secs:>10.2f}{n / secs:>14,.0f}{cpu[name]:>8.1f}{len(v.findings):>10}")
+    print(f"load average at the end (other processes on the machine): {os.getloadavg()[0]:.1f}")
     same = all([f.to_dict() for f in v.findings] == [f.to_dict() for f in rows[0][2].findings] for _, _, v in rows)
     print(f"findings identical: {same}")
     print(f"2 workers / 1 worker: {rows[1][1] / rows[2][1]:.2f}x; 2 workers / one process: "

@@ -187,20 +187,23 @@ def finish() -> list[dict]:
     if _state.get("finished") or "rt" not in _state:
         return _state.get("others", [])
     _state["finished"] = True
-    tmp_store = os.path.join(_state["tmpdir"], "session.db") if "tmpdir" in _state else None
-    if "session" not in _state and _state.get("root") and tmp_store and os.path.exists(tmp_store):
-        _state["session"] = _open(tmp_store)  # subprocesses used the temporary store
-    if "session" not in _state:
-        if "tmpdir" in _state and _state.get("pid") == os.getpid():
-            shutil.rmtree(_state.pop("tmpdir"), ignore_errors=True)
-        return []
-    save()
+    from ..errors import InputError
+
     others: list[dict] = []
-    if _state.get("root") and _state.get("pid") == os.getpid():
-        others = session_findings()
-        _state["session"].close()
-        if "tmpdir" in _state:
-            shutil.rmtree(_state.pop("tmpdir"), ignore_errors=True)
+    mine = _state.get("pid") == os.getpid()
+    try:
+        tmp_store = os.path.join(_state["tmpdir"], "session.db") if "tmpdir" in _state else None
+        if "session" not in _state and tmp_store and os.path.exists(tmp_store):
+            _state["session"] = _open(tmp_store)  # subprocesses used the temporary store
+        if "session" in _state:
+            save()
+            if _state.get("root") and mine:
+                others = session_findings()
+                _state["session"].close()
+    except InputError as e:  # the store went bad while the program ran: say so, lose only the history
+        print(f"lockdep: {e}", file=sys.stderr)
+    if "tmpdir" in _state and mine:
+        shutil.rmtree(_state.pop("tmpdir"), ignore_errors=True)
     _state["others"] = others
     return others
 

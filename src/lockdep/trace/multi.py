@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import IO, Any
+from typing import IO, Any, Iterator
 
 from ..engine.validator import Validator
-from .reader import feed, read_events
+from .reader import feed_events, read_events
 
 
 def file_prefixes(paths: list[str]) -> list[str]:
@@ -52,32 +52,35 @@ def feed_file(v: Validator, path: str, prefix: str | None, first: bool = False,
               declared_before: dict | None = None) -> None:
     """Feed one file; task names get ``prefix``.  ``declared_before`` (shared tasks): the locks
     earlier files declared, whose identical ``lock_init`` here is skipped."""
-    acquire, release = v.acquire, v.release
+    events: Iterator[tuple[int, dict]] = read_events(path, open_any(path))
+    if prefix is not None:
+        events = _prefixed(events, prefix)
+    if declared_before is not None:
+        events = _not_redeclared(events, declared_before)
+    feed_events(v, events, first)
+
+
+def _prefixed(events: Iterator[tuple[int, dict]], prefix: str) -> Iterator[tuple[int, dict]]:
     names: dict[str, str] = {}
+    for line, ev in events:
+        t = ev.get("task")
+        if t is not None:
+            ev["task"] = names.get(t) or names.setdefault(t, prefix + t)
+        yield line, ev
+
+
+def _not_redeclared(events: Iterator[tuple[int, dict]], before: dict) -> Iterator[tuple[int, dict]]:
+    """Drop a ``lock_init`` of a lock an earlier file declared with the same class and kind."""
     mine: set[str] = set()
-    for line, ev in read_events(path, open_any(path)):
-        if first and v.findings:
-            continue
-        if prefix is not None:
-            t = ev.get("task")
-            if t is not None:
-                ev["task"] = names.get(t) or names.setdefault(t, prefix + t)
-        op = ev["op"]
-        if len(ev) == 3:
-            if op == "acquire":
-                acquire(ev["task"], ev["lock"], line=line)
-                continue
-            if op == "release":
-                release(ev["task"], ev["lock"], line=line)
-                continue
-        if op == "lock_init" and declared_before is not None:
+    for line, ev in events:
+        if ev["op"] == "lock_init":
             lock = ev["lock"]
-            info = declared_before.get(lock)
+            info = before.get(lock)
             if lock not in mine and info is not None and info.cls == ev["class"] and info.kind == ev["kind"]:
                 mine.add(lock)
                 continue
             mine.add(lock)
-        feed(v, ev, line)
+        yield line, ev
 
 
 def replay_files(paths: list[str], v: Validator | None = None, first: bool = False,

@@ -67,3 +67,18 @@ def test_bad_baseline_one_line_exit_2(tmp_path, capsys, text, message):
     assert main(["replay", "--baseline", str(bl), str(t)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1 and message in captured.err and str(bl) in captured.err
+
+
+def test_splat_marks_known_reports(tmp_path, capsys):
+    from pathlib import Path
+
+    facets = sorted(str(p) for p in (Path(__file__).resolve().parent / "fixtures" / "hotplug").glob("*.txt"))
+    capsys.readouterr()
+    main(["splat", "--json", facets[0]])
+    (tmp_path / "a.json").write_text(capsys.readouterr().out)
+    bl = str(tmp_path / "b.json")
+    assert main(["baseline", "update", str(tmp_path / "a.json"), "-o", bl]) == 0
+    capsys.readouterr()
+    assert main(["splat", "--json", "--baseline", bl, *facets]) == 0
+    reports = json.loads(capsys.readouterr().out)["reports"]
+    assert [r.get("suppressed") for r in reports] == ["baseline", None, None]

@@ -132,3 +132,67 @@ def test_pytest_cross_run_finding_says_when_and_where_the_old_half_was_learned(t
     assert p.returncode == 1
     assert "lockdep found 1 problem during this test" in p.stdout
     assert "in run 1 (pid" in p.stdout and "pytest-xdist worker gw0" in p.stdout
+
+
+def test_pytest_baseline_suppresses_known_findings(tmp_path):
+    """A known inversion fails no test and is listed as suppressed."""
+    write(tmp_path, "shared.py", SHARED)
+    write(tmp_path, "test_both.py", """\
+        from shared import A, REGISTRY
+
+        def test_ab():
+            with A:
+                with REGISTRY[0]:
+                    pass
+
+        def test_ba():
+            with REGISTRY[0]:
+                with A:
+                    pass
+    """)
+    args = ["-m", "pytest", "-p", "no:cacheprovider", "--lockdep", "--lockdep-json", "f.json", "test_both.py"]
+    p = run(args, cwd=tmp_path, timeout=120)
+    assert p.returncode == 1 and "lockdep found 1 problem during this test" in p.stdout
+    assert run(["-m", "lockdep", "baseline", "update", "f.json"], cwd=tmp_path).returncode == 0
+    p = run([*args, "--lockdep-baseline", "lockdep-baseline.json"], cwd=tmp_path, timeout=120)
+    assert p.returncode == 0, p.stdout
+    assert "suppressed (baseline): circular_dependency" in p.stdout
+
+
+def test_a_long_running_process_merges_at_intervals(tmp_path):
+    import subprocess
+    import sys
+
+    from lockdep.store import Store, StoreError
+    from runtime_helpers import env
+
+    write(tmp_path, "shared.py", SHARED)
+    write(tmp_path, "service.py", """\
+        import os, time
+        from shared import A, REGISTRY
+        with A:
+            with REGISTRY[0]:
+                pass
+        while not os.path.exists("stop"):
+            time.sleep(0.05)
+    """)
+    db = tmp_path / "s.db"
+    proc = subprocess.Popen([sys.executable, "-m", "lockdep", "--db", str(db), "service.py"], cwd=tmp_path,
+                            env=env(LOCKDEP_DB_INTERVAL="0.2"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        edges: list = []
+        for _ in range(600):  # the edge appears while the service still runs
+            try:
+                edges = Store(str(db), writable=False).read("SELECT src, dst FROM edges")
+            except StoreError:
+                pass  # not created yet
+            if edges:
+                break
+            if proc.poll() is not None:
+                break
+            __import__("time").sleep(0.05)
+        assert edges == [("shared.A", "shared.py:4")] and proc.poll() is None
+    finally:
+        (tmp_path / "stop").touch()
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0

@@ -123,7 +123,8 @@ def suppressed_json(suppressed: list) -> list[dict]:
 
 
 # ----------------------------------------------------- lockdep baseline update
-UPDATE_HELP = "write the baseline file from what a run found (findings JSON, a --db store, or trace files)"
+UPDATE_HELP = ("write the baseline file from what a run found (replay, run or splat --json output, a --db store, "
+               "or trace files)")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -151,10 +152,14 @@ def findings_of(path: str) -> list[dict]:
         try:
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
-            if isinstance(data, dict) and isinstance(data.get("findings"), list):
-                return data["findings"]
         except ValueError:
-            pass  # JSON Lines: a trace
+            data = None  # JSON Lines: a trace
+        if isinstance(data, dict):
+            for key in ("findings", "reports"):  # replay/run --json; splat --json
+                if isinstance(data.get(key), list):
+                    return data[key]
+            raise InputError(path, None, 'expected {"findings": [...]} (replay or run --json) '
+                                         'or {"reports": [...]} (splat --json)')
     from .engine import Validator
     from .trace.reader import replay
 

@@ -20,6 +20,18 @@ def add_options(group: Any) -> None:
     group.addoption("--lockdep-baseline", action="store", default=None, metavar="FILE", help=HELP_BASELINE)
 
 
+_baseline: list = []
+
+
+def not_in_baseline(findings: list) -> list:
+    """The findings the baseline (--lockdep-baseline, LOCKDEP_BASELINE) does not list."""
+    from . import baseline
+
+    if not _baseline:
+        _baseline.append(baseline.from_args(None))
+    return _baseline[0].split(findings)[0] if _baseline[0] else findings
+
+
 class SessionHistory:
     """Registered by the lockdep plugin when it is switched on."""
 
@@ -38,6 +50,7 @@ class SessionHistory:
         except InputError as e:
             raise pytest.UsageError(f"lockdep: {e}") from None
         history.start(rt)
+        self.rt = rt
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -71,5 +84,11 @@ class SessionHistory:
                 tr.write(render_text(f))
         for f in self.others:
             tr.write_line(self.history.describe(f))
+        from . import baseline
+
+        known = baseline.from_args(None)
+        mine = known.split(self.rt.validator.findings)[1] if known else []
+        for f, e in mine:
+            tr.write_line(f"lockdep: {describe(f, e)}")
         for f in self.suppressed:
             tr.write_line(f"lockdep: {describe(f, {'reason': f.get('baseline_reason')})}")

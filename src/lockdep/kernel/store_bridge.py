@@ -1,5 +1,6 @@
 """``splat --db`` and ``loops --db``: kernel reports feed the lock-history store,
-and ``loops`` starts from the dependencies and cycles earlier runs stored."""
+and ``loops`` starts from the dependencies and cycles earlier runs stored;
+``splat --baseline``: reports of known findings are marked suppressed."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from typing import Any
 
 from ..store import hooks
 from .loops import MergedGraph, Witness, meaningful_frames
-from .splat import CIRCULAR, IRQ_INVERSION, Splat
-
-_FINDING_KIND = {CIRCULAR: "circular_dependency", IRQ_INVERSION: "irq_inversion"}
+from .splat import Splat
 
 
 def _edge_row(frm: str, to: str, source: str, line: int, task: str | None, stack: list[str]) -> dict:
@@ -34,8 +33,7 @@ def save_splats(args: Any, reports: list[Splat]) -> None:
             for c in (e.frm, e.to):
                 nodes.setdefault(c, {"name": c, "kind": "mutex", "usage": 0})
             edges.append(_edge_row(e.frm, e.to, source, s.line, s.task, e.stack))
-        findings.append({**s.to_dict(), "kind": _FINDING_KIND.get(s.kind, s.kind), "classes": s.classes,
-                         "source": source})
+        findings.append({**s.to_dict(), "source": source})
     session.store.merge(session.run, list(nodes.values()), edges, findings)
     session.close()
 
@@ -67,3 +65,12 @@ def exchange(args: Any, mg: MergedGraph) -> None:
     findings = [{"kind": "circular_dependency", "classes": c, "sources": srcs} for c, srcs in cycles]
     store.merge(session.run, list(nodes.values()), edges, findings)
     session.close()
+
+
+def baseline_entries(args: Any, reports: list[Splat]) -> list[dict | None]:
+    """Per report, its entry in the baseline file (``--baseline``, LOCKDEP_BASELINE), or None."""
+    from ..baseline import from_args
+    from ..fingerprint import of
+
+    known = from_args(args)
+    return [known.entries.get(of(r.to_dict())) if known else None for r in reports]

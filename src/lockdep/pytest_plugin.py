@@ -63,6 +63,10 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     result = yield
     new = rt.validator.findings[before:]
     if new:
+        from .pytest_history import not_in_baseline
+
+        new = not_in_baseline(new)  # --lockdep-baseline: known findings fail no test
+    if new:
         from .engine.report import render_text
 
         text = "".join(render_text(f) for f in new)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Iterator, Sequence
 
+from ..engine.validator import Validator
 from ..errors import InputError
 from ..trace.multi import file_prefixes
 from .extract import FilePart, extract_file
-from ..engine.validator import Validator
 from .merge import merge_parts
 
 
@@ -32,7 +32,7 @@ def client(address: str | None = None, workers: int | None = None) -> Iterator[A
         with c:
             yield c
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as c:
         yield c
 

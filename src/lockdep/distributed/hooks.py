@@ -29,7 +29,7 @@ def is_scheduler_address(s: str) -> bool:
     return bool(_ADDRESS.match(s)) and not os.path.exists(s)
 
 
-def split_address(dask: str, files: list[str]) -> tuple[str | None, list[str]]:
+def split_address(dask: str | None, files: list[str]) -> tuple[str | None, list[str]]:
     """``--dask [ADDRESS] FILE...``: the scheduler address (None: a LocalCluster) and the files
     (fsspec wildcards expanded); ``--dask FILE`` takes no address."""
     from ..trace.multi import expand
@@ -41,9 +41,7 @@ def split_address(dask: str, files: list[str]) -> tuple[str | None, list[str]]:
 
 def replay(args: Any, v: Any) -> Any:
     """Replay ``args.files`` into ``v`` (sequentially, or on Dask); returns the validator with the findings."""
-    from ..trace.multi import expand
-
-    address, files = split_address(args.dask, args.files) if args.dask is not None else (None, expand(args.files))
+    address, files = split_address(args.dask, args.files)
     if not files:
         raise InputError("replay", None, "no trace file given")
     if args.dask is not None:

@@ -172,13 +172,7 @@ def save() -> None:
         return
     g = rt.validator.graph
     stable = _state.get("keys", {})
-    keys = {g.name(nid): stable[ckey] for ckey, nid in list(rt.classes.items()) if ckey in stable}
-    nodes, edges, findings = s.delta(rt.validator)
-    for n in nodes:
-        n["key"] = keys.get(n["name"])
-    s.mark_synced(rt.validator)
-    if nodes or edges or findings or s.store.run_id is None:
-        s.store.merge(s.run, nodes, edges, findings)
+    s.save(rt.validator, {g.name(nid): stable[ckey] for ckey, nid in list(rt.classes.items()) if ckey in stable})
 
 
 def finish() -> list[dict]:

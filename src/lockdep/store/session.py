@@ -108,13 +108,15 @@ class StoreSession:
                 step["learned"] = {k: info.get(k) for k in ("run", "when", "pid", "host", "argv", "source")}
         return f
 
-    def save(self, v: Validator) -> None:
-        """Merge this run's news into the store (one transaction)."""
+    def save(self, v: Validator, keys: dict[str, str] | None = None) -> None:
+        """Merge this run's news into the store (one transaction); ``keys``: stable keys of classes."""
         with v.graph_lock:
             nodes, edges, findings = self.delta(v)
             if not (nodes or edges or findings) and self.store.run_id is not None:
                 return
             self.mark_synced(v)
+        for n in nodes:
+            n["key"] = (keys or {}).get(n["name"])
         self.store.merge(self.run, nodes, edges, findings)
 
     def earlier_findings(self, v: Validator) -> list[dict]:

@@ -37,6 +37,8 @@ RULES = {
     "runtime": ("lockdep.kernel", "lockdep.cli", "lockdep.pytest_plugin", "lockdep.trace"),
     "kernel": ("lockdep.runtime", "lockdep.pytest_plugin"),
     "trace": ("lockdep.runtime", "lockdep.kernel", "lockdep.cli"),
+    "store": ("lockdep.runtime", "lockdep.cli", "lockdep.pytest_plugin", "lockdep.distributed"),
+    "distributed": ("lockdep.runtime", "lockdep.kernel", "lockdep.cli", "lockdep.pytest_plugin", "lockdep.store"),
 }
 
 

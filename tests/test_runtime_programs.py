@@ -92,7 +92,11 @@ def test_env_var_activation_and_subprocesses(tmp_path):
     out = tmp_path / "f.json"
     p = run([str(parent)], LOCKDEP="1", LOCKDEP_JSON=str(out))
     assert p.returncode == 0, p.stderr
-    assert json.loads(out.read_text())["findings"] == []  # the parent itself is clean
+    # the parent itself is clean; its report carries the child's finding, with the child's pid and command line
+    (f,) = json.loads(out.read_text())["findings"]
+    assert (f["kind"], f["classes"]) == ("circular_dependency", ["Bank.accounts_lock", "Bank.audit_lock"])
+    assert f["pid"] and f["argv"].endswith("child.py")
+    assert f"circular_dependency: Bank.accounts_lock --> Bank.audit_lock  [found by pid {f['pid']}" in p.stderr
     children = list(tmp_path.glob("f.json.*"))
     assert len(children) == 1
     assert kinds(json.loads(children[0].read_text())["findings"]) == [

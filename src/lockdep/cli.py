@@ -31,21 +31,30 @@ def print_summary(findings: list, stats: dict, out=None) -> None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from . import baseline
     from .engine import Validator
-    from .trace.reader import replay
 
     outputs.check(args.sarif, args.html)
+    known = baseline.from_args(args)  # --baseline: known findings are suppressed
     v = Validator(chain_cache=not args.no_chain_cache)
+    from .store import hooks as store_hooks  # --db: lock history across runs
+
+    store = store_hooks.attach(args, v, "replay")
     contention: list = []
     if args.format == "ftrace":
+        from .distributed.hooks import single_file
         from .kernel.ftrace import lock_stat, replay_ftrace
 
-        contention = [s for s in lock_stat(replay_ftrace(args.file, v, first=args.first)) if s.contentions]
+        contention = [s for s in lock_stat(replay_ftrace(single_file(args), v, first=args.first)) if s.contentions]
     else:
-        replay([args.file], v, first=args.first)
+        from .distributed import hooks as replay_hooks  # many files, --dask
+
+        v = replay_hooks.replay(args, v)
+    store_hooks.finish(store, v)
     findings = v.findings
     if args.hide_guarded:
         findings = [f for f in findings if not f.guarded_by]
+    findings, suppressed = known.split(findings) if known else (findings, [])
     stats = v.summary()
     if args.json:
         from .report.json import document
@@ -55,6 +64,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
             extra["lock_stat"] = [{"class": s.name, "contentions": s.contentions, "acquisitions": s.acquisitions,
                                    "wait_max_us": s.wait_max * 1e6, "wait_total_us": s.wait_total * 1e6}
                                   for s in contention]
+        if known:
+            extra["suppressed"] = baseline.suppressed_json(suppressed)
         json.dump(document(findings, stats, args.style, **extra), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
@@ -62,17 +73,20 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
         print_findings(findings, sys.stdout, args.style)
         print_summary(findings, stats)
+        baseline.print_suppressed(suppressed)
         if contention:
             from .kernel.ftrace import format_lock_stat
 
             print("\n".join(format_lock_stat(contention)))
-    outputs.write(findings, stats, sarif=args.sarif, html=args.html, style=args.style, source=args.file)
+    outputs.write(findings, stats, sarif=args.sarif, html=args.html, style=args.style,
+                  source=args.files[0] if len(args.files) == 1 else None)
     return EXIT_FINDINGS if findings else EXIT_CLEAN
 
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help=REPLAY_HELP, description=REPLAY_HELP)
-    p.add_argument("file", help="trace file (.jsonl, optionally .gz), or - for stdin")
+    p.add_argument("files", nargs="*", metavar="FILE", help="trace files (.jsonl, optionally .gz; - for stdin): "
+                   "one graph, each file its own tasks")
     p.add_argument("--json", action="store_true", help="print findings as JSON (docs/trace-format.md)")
     p.add_argument("--first", action="store_true", help="stop after the first finding, as the kernel does")
     p.add_argument("--hide-guarded", action="store_true",
@@ -81,6 +95,13 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
                    help="input format: the trace format (default) or kernel ftrace/perf lock events")
     outputs.add_options(p)
     p.add_argument("--no-chain-cache", action="store_true", help=argparse.SUPPRESS)
+    from .baseline import add_option as add_baseline_option
+    from .distributed.hooks import add_replay_options
+    from .store.hooks import add_option as add_db_option
+
+    add_replay_options(p)
+    add_db_option(p)
+    add_baseline_option(p)
     p.set_defaults(func=cmd_replay)
 
 
@@ -97,7 +118,7 @@ def _register_optional(name: str, module: str) -> None:
 
 
 for _name, _module in (("run", "runtime.cli"), ("splat", "kernel.cli_splat"), ("loops", "kernel.cli_loops"),
-                       ("convert", "kernel.cli_convert")):
+                       ("convert", "kernel.cli_convert"), ("db", "store.cli"), ("baseline", "baseline")):
     _register_optional(_name, _module)
 
 

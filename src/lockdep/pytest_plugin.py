@@ -46,6 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lockdep-sarif", default=None, metavar="PATH", help=HELP_SARIF)
     group.addoption("--lockdep-style", choices=("python", "kernel"), default=None, help=HELP_STYLE)
     parser.addini("lockdep", HELP_INI, default="off")
+    from .pytest_history import add_options as add_history_options
+
+    add_history_options(group)
 
 
 def _mode(config: pytest.Config) -> str:
@@ -79,6 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SEEN] = 0
     config.stash[_CHARGED] = []
     config.stash[_RUNTIME] = enable(quiet=True, summary=False, json_path=json_path)
+    from .pytest_history import SessionHistory  # --lockdep-db, xdist workers, --lockdep-baseline
+
+    config.pluginmanager.register(SessionHistory(config, config.stash[_RUNTIME], mode), "lockdep-history")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -120,6 +126,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     if not new:
         return report
     item.config.stash[_SEEN] = seen + len(new)
+    from .pytest_history import not_in_baseline
+
+    new = not_in_baseline(new)  # --lockdep-baseline: known findings fail no test
+    if not new:
+        return report
     item.config.stash[_CHARGED].extend((item.nodeid, f) for f in new)
     text = _text(item.nodeid, new)
     n = len(new)

@@ -247,7 +247,9 @@ class Validator:
             key = hash((held[-1].chain_key, hid))
             head = False
         else:
-            key = hash((-1 - h.ctx, hid))
+            # a chain head per context; not -1 - ctx: hash(-1) == hash(-2) in CPython, so process and
+            # softirq heads of one class would share a key (ctx 0 stays -1: the runtime's fast path uses it)
+            key = hash((-1 - 2 * h.ctx, hid))
             head = True
         h.chain_key = key
         if not h.trylock:

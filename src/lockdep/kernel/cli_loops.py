@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import InputError
 from ..files import check_text, check_writable, write_text
 from .cli_splat import expand
 from .loops import Loop, MergedGraph, dumps, merge_files
@@ -14,11 +15,16 @@ HELP = "merge kernel reports and traces into one graph and compute which depende
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("loops", help=HELP, description=HELP)
-    p.add_argument("files", nargs="+", metavar="FILE", help="report text, trace .jsonl, globs, .gz, - for stdin")
+    p.add_argument("files", nargs="*", metavar="FILE", help="report text, trace .jsonl, globs, .gz, - for stdin")
     p.add_argument("--json", action="store_true", help='print {"cycles": [...], "cuts": [...]}')
     p.add_argument("--dot", metavar="PATH", help="write the merged graph as Graphviz DOT")
     p.add_argument("--svg", metavar="PATH", help="write the merged graph as SVG")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML page (works offline)")
+    p.add_argument("--dask", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="read the files on a Dask cluster (the scheduler at ADDRESS, or a new LocalCluster)")
+    from ..store.hooks import add_option as add_db_option
+
+    add_db_option(p)
     p.set_defaults(func=cmd_loops)
 
 
@@ -44,12 +50,23 @@ def describe(mg: MergedGraph, loops: list[Loop]) -> list[str]:
 
 
 def cmd_loops(args: argparse.Namespace) -> int:
-    files = expand(args.files)
-    for path in files:
-        check_text(path)
     for path in (args.dot, args.svg, args.html):
         check_writable(path)
-    mg, errors = merge_files(files)
+    if args.dask is not None:
+        from ..distributed.hooks import split_address
+        from .loops_dask import merge_files_dask
+
+        mg, errors = merge_files_dask(*reversed(split_address(args.dask, args.files)))
+    elif args.files:
+        files = expand(args.files)
+        for path in files:
+            check_text(path)
+        mg, errors = merge_files(files)
+    else:
+        raise InputError("loops", None, "no file given")
+    from .store_bridge import exchange
+
+    exchange(args, mg)  # --db: start from the stored dependencies and cycles, store today's
     loops = mg.loops()
     for e in errors:
         print(f"lockdep: {e.file}:{e.line}: {e.error}", file=sys.stderr)

@@ -17,6 +17,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("splat", help=HELP, description=HELP)
     p.add_argument("files", nargs="+", metavar="FILE", help="text files, globs, .gz, or - for stdin")
     p.add_argument("--json", action="store_true", help='print {"reports": [...], "errors": [...]}')
+    from ..baseline import add_option as add_baseline_option
+    from ..store.hooks import add_option as add_db_option
+
+    add_db_option(p)
+    add_baseline_option(p)
     p.set_defaults(func=cmd_splat)
 
 
@@ -63,14 +68,19 @@ def describe(s: Splat) -> list[str]:
 def cmd_splat(args: argparse.Namespace) -> int:
     for path in expand(args.files):
         check_text(path)
+    from .store_bridge import baseline_entries, save_splats
+
     reports, errors = read_all(args.files)
+    known = baseline_entries(args, reports)  # --baseline: known reports are marked suppressed
+    save_splats(args, reports)  # --db: the reports join the lock history
     if args.json:
-        json.dump({"reports": [r.to_dict() for r in reports], "errors": [e.to_dict() for e in errors]},
-                  sys.stdout, indent=1)
+        json.dump({"reports": [{**r.to_dict(), **({"suppressed": "baseline", "baseline_reason": e.get("reason")}
+                                                  if e else {})} for r, e in zip(reports, known)],
+                   "errors": [e.to_dict() for e in errors]}, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        for r in reports:
-            print("\n".join(describe(r)))
+        for r, e in zip(reports, known):
+            print("\n".join(describe(r)) + ("\n  suppressed (baseline)" if e else ""))
         for e in errors:
             print(f"lockdep: {e.file}:{e.line}: {e.error}", file=sys.stderr)
         print(f"lockdep: {len(reports)} report{'s' if len(reports) != 1 else ''}"

@@ -12,7 +12,6 @@ from typing import IO, Any, Iterator
 
 from ..engine.findings import Finding
 from ..report.console import print_findings
-from ..report.json import document
 from . import patch, primitives
 from .state import Runtime
 
@@ -122,7 +121,28 @@ def _per_process(path: str) -> str:
 
 
 def findings_json(rt: Runtime) -> dict:
-    return document(rt.validator.findings, rt.validator.summary())
+    """This process's findings, with (for a session's root) those of its subprocesses; baseline applied."""
+    from . import history
+
+    findings, suppressed = history.report(rt)
+    out = {"findings": findings, "stats": rt.validator.summary()}
+    if suppressed:
+        out["suppressed"] = suppressed
+    return out
+
+
+def _report_others(data: dict) -> None:
+    """The root of a session names what its subprocesses found (and what the baseline suppressed)."""
+    from ..baseline import describe
+    from . import history
+
+    lines = [history.describe(f) for f in data["findings"] if "pid" in f]
+    lines += [f"lockdep: {describe(f, {'reason': f.get('baseline_reason')})}" for f in data.get("suppressed", [])]
+    if lines and _options.get("summary") is not False:
+        try:
+            _options["stream"].write("".join(line + "\n" for line in lines))
+        except (OSError, ValueError):
+            pass
 
 
 def _at_exit() -> None:
@@ -130,15 +150,17 @@ def _at_exit() -> None:
     if rt is None:
         return
     rt.report_orphans()
+    data = findings_json(rt)
     path = _options.get("json_path")
     if path:
         target = _per_process(path)
         try:
             with open(target, "w", encoding="utf-8") as f:
-                json.dump(findings_json(rt), f, indent=1)
+                json.dump(data, f, indent=1)
         except OSError as e:
             print(f"lockdep: cannot write {target}: {e.strerror}", file=sys.stderr)
-    n = len(rt.validator.findings)
+    _report_others(data)
+    n = len(data["findings"])
     summary = _options.get("summary")
     if summary is True and _options.get("pid") != os.getpid():
         summary = "findings"  # a forked child: quiet unless it found something

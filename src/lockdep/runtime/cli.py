@@ -27,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no reports on stderr (use with --json)")
     outputs.add_options(p)
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, like python -m")
+    from . import history
+
+    history.add_options(p)
     p.add_argument("program", nargs=argparse.REMAINDER, help="script.py and its arguments")
     p.set_defaults(func=cmd_run)
 
@@ -54,13 +57,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ["LOCKDEP_JSON"] = os.path.abspath(args.json)
     if args.trace:
         os.environ["LOCKDEP_TRACE"] = os.path.abspath(args.trace)
+    from . import history
+
+    history.check_options(args)  # --db, --baseline: a bad file stops here (exit 2)
     rt = enable(json_path=args.json, trace_path=args.trace, quiet=args.quiet)
+    history.start(rt)
     status = _run_program(args)
     _join_threads()
     rt.report_orphans()  # held-back cycles and locks left held by ended threads, before the verdict
     outputs.write(rt.validator.findings, rt.validator.summary(), sarif=args.sarif, html=args.html, style=args.style,
                   title=f"lockdep: {' '.join(args.program) if not args.module else '-m ' + args.module}")
-    if args.fail and rt.validator.findings:
+    if args.fail and history.report(rt)[0]:  # subprocesses' findings count too
         return 1
     return status
 

@@ -80,6 +80,8 @@ class Runtime:
         v = self.validator
         v.cycles_need_a_lock = True  # thread and queue events merge many instances: a cycle needs a lock
         v.hold_back = self._unowned_cycle
+        #: (creation key, name) -> node id of a class a store knows, or None (set by history.start)
+        self.adopt: Callable[[tuple, str], int | None] | None = None
 
         self.fast_acquire = self._make_fast_acquire()
 
@@ -231,6 +233,11 @@ class Runtime:
             nid = self.classes.get(key)
             if nid is not None:
                 return nid
+            if self.adopt is not None:  # lock history (--db): the class keeps its stored name
+                nid = self.adopt(key, name)
+                if nid is not None:
+                    self.classes[key] = nid
+                    return nid
             g = self.validator.graph
             base, n = name, 1
             while name in g.by_name:  # two creation sites with one name: like the kernel's name#N

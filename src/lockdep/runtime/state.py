@@ -61,6 +61,8 @@ class Runtime:
         self.threads: dict[int, ThreadState] = {}
         self.async_tasks: dict[int, ThreadState] = {}
         self.classes: dict[tuple, int] = {}  # creation key -> node id
+        self.events: dict[tuple, str] = {}  # creation key -> event name
+        self.event_names: set[str] = set()
         self.trace = TraceWriter(trace) if trace is not None else None
         self.waiting: dict[str, int] = {}  # event -> number of threads waiting on it now
         self.names_lock = _thread.RLock()
@@ -195,10 +197,7 @@ class Runtime:
             if nid is not None:
                 return nid
             g = self.validator.graph
-            base, n = name, 1
-            while name in g.by_name:  # two creation sites with one name: like the kernel's name#N
-                n += 1
-                name = f"{base}#{n}"
+            name = _distinct(name, g.by_name)
             nid = g.node(name, kind)
             self.classes[key] = nid
             self.validator.class_sites.setdefault(name, site)
@@ -210,8 +209,18 @@ class Runtime:
         return nid if nid is not None else self._register(key, name, "lockdep.name()", kind)
 
     def event_name(self, frame: FrameType | None, prefix: str) -> str:
-        _, name, _ = sites.creation_key(sites.user_frame(frame))
-        return f"({prefix}){name}"
+        """The event of a condition (of an ``Event``, a queue...) created in ``frame``:
+        keyed by creation site like a lock class, ``#N`` when two sites share a name."""
+        key, name, _ = sites.creation_key(sites.user_frame(frame))
+        key = (prefix, *key)
+        event = self.events.get(key)
+        if event is None:
+            with self.names_lock:
+                event = self.events.get(key)
+                if event is None:
+                    event = self.events[key] = _distinct(f"({prefix}){name}", self.event_names)
+                    self.event_names.add(event)
+        return event
 
     # ---------------------------------------------------------- locks
     def lock_id(self, lock: Any) -> str:
@@ -365,6 +374,16 @@ class Runtime:
 
 
 _WRAPPER_CODE: dict[Any, bool] = {}
+
+
+def _distinct(name: str, taken: Any) -> str:
+    """``name``, or ``name#2``, ``name#3``... if taken: two creation sites with one name
+    stay two classes, like the kernel's ``name#N``."""
+    base, n = name, 1
+    while name in taken:
+        n += 1
+        name = f"{base}#{n}"
+    return name
 
 
 def _outside_wrappers(frame: FrameType) -> FrameType:

@@ -71,3 +71,94 @@ def test_one_event_class_waited_under_a_lock_its_setter_takes_is_reported(tmp_pa
     found, _, _ = lockdep_run(tmp_path, {"jobs_a.py": JOB, "main.py": JOBS_MAIN.format(a="jobs_a", b="jobs_a")})
     assert kinds(found) == [("circular_dependency", ["(condition)Job.done._cond", "main.state_lock"])]
 
+
+def test_primitives_created_on_one_line_get_their_own_names(tmp_path):
+    found, classes, _ = lockdep_run(tmp_path, {"main.py": """
+        import threading
+        class Item:
+            def __init__(self, i):
+                self.id = i; self.lock = threading.Lock()
+                self.pair = (threading.Lock(), threading.RLock())
+        a = threading.Lock(); b = threading.Lock()
+        x, y = threading.Lock(), threading.Condition()
+        locks = {"read": threading.Lock(), "write": threading.Lock()}
+        item = Item(1)
+        for lock in (item.lock, *item.pair, x, y, *locks.values()):
+            with lock:
+                pass
+        with a:
+            with b:       # a -> b, then b -> a: two classes, an inversion
+                pass
+        with b:
+            with a:
+                pass
+        print("ok")
+    """})
+    assert {"Item.lock", "Item.pair[0]", "Item.pair[1]", "main.a", "main.b", "main.x", "main.y",
+            "main.locks['read']", "main.locks['write']"} <= set(classes)
+    assert kinds(found) == [("circular_dependency", ["main.a", "main.b"])]
+
+
+COMPREHENSIONS = """
+    import threading
+    class Pool:
+        def __init__(self, n):
+            self.locks = [threading.Lock() for _ in range(n)]
+            self.slots = {i: threading.RLock() for i in range(n)}
+    shards = [threading.Lock() for _ in range(2)]
+    pool = Pool(2)
+    with shards[0]:
+        with pool.locks[0]:
+            pass
+    with pool.slots[1]:
+        pass
+    with INNER:
+        with shards[1]:
+            pass
+    print("ok")
+"""
+
+
+def test_a_lock_made_in_a_comprehension_is_named_after_its_target(tmp_path):
+    """3.11 runs a comprehension in a frame of its own; 3.12 inlines it: one name on both."""
+    found, classes, _ = lockdep_run(tmp_path, {"main.py": COMPREHENSIONS.replace("INNER", "pool.slots[0]")})
+    assert found == []
+    assert {"main.shards[]", "Pool.locks[]", "Pool.slots[]"} <= set(classes)
+    assert not [c for c in classes if "<" in c]
+
+
+def test_comprehension_locks_taken_in_both_orders_are_reported_by_their_names(tmp_path):
+    found, _, _ = lockdep_run(tmp_path, {"main.py": COMPREHENSIONS.replace("INNER", "pool.locks[1]")})
+    assert kinds(found) == [("circular_dependency", ["main.shards[]", "Pool.locks[]"])]
+
+
+def test_asyncio_primitives_are_named_after_the_users_lines(tmp_path):
+    """Futures, executors and threads that asyncio builds for a call are named after that call."""
+    found, classes, _ = lockdep_run(tmp_path, {"main.py": """
+        import asyncio
+        class Service:
+            def __init__(self):
+                self.lock = asyncio.Lock()
+                self.cond = asyncio.Condition()
+                self.ready = asyncio.Event()
+                self.slots = asyncio.Semaphore(2)
+        async def work(svc):
+            async with svc.lock:
+                async with svc.cond:
+                    svc.cond.notify_all()
+            async with svc.slots:
+                svc.ready.set()
+        async def main():
+            svc = Service()
+            await asyncio.gather(work(svc), asyncio.create_task(work(svc)))
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(None, lambda: 42)
+            fut = asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop)
+            await asyncio.to_thread(print, answer)
+        asyncio.run(main())
+        print("ok")
+    """})
+    assert found == []
+    assert {"Service.lock", "Service.cond.lock", "main.fut.future._condition"} <= set(classes)
+    assert all(site.startswith("main.py:") for site in classes.values()), classes
+

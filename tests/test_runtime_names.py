@@ -162,3 +162,40 @@ def test_asyncio_primitives_are_named_after_the_users_lines(tmp_path):
     assert {"Service.lock", "Service.cond.lock", "main.fut.future._condition"} <= set(classes)
     assert all(site.startswith("main.py:") for site in classes.values()), classes
 
+
+FACTORY = """
+    import threading
+    class BaseScheduler:
+        def __init__(self):
+            self._executors_lock = self._create_lock()
+            self._jobstores_lock = self._create_lock()
+        def _create_lock(self):
+            return threading.RLock()
+        def add_job(self):
+            with self._jobstores_lock:
+                with self._executors_lock:
+                    pass
+        def shutdown(self):
+            with {first}:
+                with {second}:
+                    pass
+    s = BaseScheduler()
+    s.add_job()
+    s.shutdown()
+    print("ok")
+"""
+
+
+def test_factory_made_locks_are_named_by_the_attribute_they_are_assigned_to(tmp_path):
+    """APScheduler 3.x: one ``_create_lock()`` line makes every lock of the scheduler."""
+    found, classes, _ = lockdep_run(tmp_path, {"main.py": FACTORY.format(
+        first="self._jobstores_lock", second="self._executors_lock")})
+    assert found == []
+    assert classes == {"BaseScheduler._executors_lock": "main.py:5", "BaseScheduler._jobstores_lock": "main.py:6"}
+
+
+def test_factory_made_locks_taken_in_both_orders_are_an_inversion(tmp_path):
+    found, _, _ = lockdep_run(tmp_path, {"main.py": FACTORY.format(
+        first="self._executors_lock", second="self._jobstores_lock")})
+    assert kinds(found) == [("circular_dependency", ["BaseScheduler._jobstores_lock",
+                                                     "BaseScheduler._executors_lock"])]

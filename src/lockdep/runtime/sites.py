@@ -106,7 +106,9 @@ def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int, int], ...],
     """Key, readable name and creation site of a primitive created in frame ``f``
     (the first frame outside lockdep).  Frames inside the stdlib's composite
     primitives are walked out of, so a ``Queue``'s mutex is keyed and named by
-    the user line that created the queue (``Worker.q.mutex``)."""
+    the user line that created the queue (``Worker.q.mutex``); so is a factory
+    (``return RLock()``) whose caller assigns the result: ``self._jobs_lock =
+    self._create_lock()`` is ``Scheduler._jobs_lock``, keyed by both frames."""
     key: list[tuple[str, int, int]] = []
     inner: list[str] = []
     while f is not None and _walked_out(f.f_code.co_filename):
@@ -118,8 +120,15 @@ def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int, int], ...],
         f = f.f_back
     if f is None:  # created by the stdlib itself, with no user frame above
         return tuple(key), ".".join(reversed(inner)) or "?", "?"
-    key.append(_where(f))
+    frames = [f]
     n = naming(f)
+    while n.returned and (caller := frames[-1].f_back) is not None and not _walked_out(caller.f_code.co_filename):
+        frames.append(caller)
+        n = naming(caller)
+    if n.name is None:  # nobody assigns the factory's result: named after the factory's own line
+        frames, n = frames[:1], naming(f)
+    f = frames[-1]
+    key.extend(_where(x) for x in frames)
     site = f"{_short(f.f_code.co_filename)}:{f.f_lineno}"
     name = ".".join([n.name or site, *reversed(inner)])
     return tuple(key), name, site

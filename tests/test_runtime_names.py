@@ -199,3 +199,43 @@ def test_factory_made_locks_taken_in_both_orders_are_an_inversion(tmp_path):
         first="self._executors_lock", second="self._jobstores_lock")})
     assert kinds(found) == [("circular_dependency", ["BaseScheduler._jobstores_lock",
                                                      "BaseScheduler._executors_lock"])]
+
+
+# -------------------------------------------------------------- interrupting contexts
+REENTERED = """
+    import logging, os, signal, sys, threading
+    logging.basicConfig(stream=sys.stdout, format="%(message)s", level=logging.INFO)
+    log = logging.getLogger("svc")
+    registry_lock = threading.KIND()
+    class Conn:
+        def __del__(self):
+            with registry_lock:      # a finalizer run while its thread holds the lock re-enters it
+                pass
+    def on_hangup(signum, frame):
+        log.info("reload")           # logging's handler lock is an RLock
+        with registry_lock:
+            pass
+    signal.signal(signal.SIGHUP, on_hangup)
+    log.info("start")
+    with registry_lock:              # normal context
+        pass
+    with HOLD:
+        c = Conn()
+        del c
+        os.kill(os.getpid(), signal.SIGHUP)
+    print("ok")
+"""
+
+
+def test_an_rlock_reentered_from_a_finalizer_or_a_signal_handler_is_clean(tmp_path):
+    found, _, _ = lockdep_run(tmp_path, {"main.py": REENTERED.replace("KIND", "RLock").replace(
+        "HOLD", "registry_lock")})
+    assert found == []
+
+
+def test_a_plain_lock_taken_in_a_finalizer_and_by_normal_code_is_still_reported(tmp_path):
+    """The same program with a Lock would really hang: it is reported (and run without the re-entry)."""
+    found, _, _ = lockdep_run(tmp_path, {"main.py": REENTERED.replace("KIND", "Lock").replace(
+        "HOLD", "threading.Lock()")})
+    assert kinds(found) == [("inconsistent_lock_state", ["main.registry_lock"])]
+    assert found[0]["state"] == "HANDLER"

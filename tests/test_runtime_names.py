@@ -239,3 +239,95 @@ def test_a_plain_lock_taken_in_a_finalizer_and_by_normal_code_is_still_reported(
         "HOLD", "threading.Lock()")})
     assert kinds(found) == [("inconsistent_lock_state", ["main.registry_lock"])]
     assert found[0]["state"] == "HANDLER"
+
+
+GC_METRICS = """
+    import collections, gc, threading, time
+    class Histogram:                       # prometheus_client style: one lock per metric
+        def __init__(self):
+            self._lock = threading.Lock()
+            self._buckets = [0] * 4
+        def observe(self, seconds):
+            with self._lock:
+                self._buckets[min(int(seconds * 1000), 3)] += 1
+        def collect(self):                 # a scrape
+            with self._lock:
+                return list(self._buckets)
+    gc_seconds = Histogram()
+    pending = collections.deque()
+    started = []
+    def on_gc(phase, info):                # runs wherever a collection starts: maybe inside collect()
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            RECORD(time.perf_counter() - started.pop())
+    gc.callbacks.append(on_gc)
+    gc_seconds.collect()
+    gc.collect()
+    while pending:
+        gc_seconds.observe(pending.popleft())
+    assert gc.callbacks[-2] is on_gc       # lockdep's hooks stay first and last
+    print("ok")
+"""
+
+
+def test_a_gc_callback_that_takes_a_metric_lock_a_scrape_holds_is_reported(tmp_path):
+    found, _, _ = lockdep_run(tmp_path, {"main.py": GC_METRICS.replace("RECORD", "gc_seconds.observe")})
+    assert kinds(found) == [("inconsistent_lock_state", ["Histogram._lock"])]
+    assert found[0]["state"] == "HANDLER" and "on_gc" in json.dumps(found[0])
+
+
+def test_a_gc_callback_that_only_queues_is_clean(tmp_path):
+    found, _, _ = lockdep_run(tmp_path, {"main.py": GC_METRICS.replace("RECORD", "pending.append")})
+    assert found == []
+
+
+WEAKREF_CALLBACKS = """
+    import copy, threading, weakref
+    cache_lock = threading.Lock()
+    cache = {}
+    class Session:
+        pass
+    class KeyedRef(weakref.ref):
+        __slots__ = ("key",)
+        def __new__(cls, ob, callback, key):
+            self = super().__new__(cls, ob, callback)
+            self.key = key
+            return self
+        def __init__(self, ob, callback, key):
+            super().__init__(ob, callback)
+    def drop(key):
+        with cache_lock:
+            cache.pop(key, None)
+    s = Session()
+    with cache_lock:
+        cache["s"] = "session"
+    HOOK
+    r = weakref.ref(s)
+    assert r is weakref.ref(s) and type(r) is weakref.ReferenceType and isinstance(r, weakref.ref)
+    k = KeyedRef(s, None, "k")
+    assert isinstance(k, weakref.ref) and isinstance(k, KeyedRef) and issubclass(KeyedRef, weakref.ReferenceType)
+    assert copy.deepcopy(r) is r and copy.copy(r) is r
+    del s
+    assert "s" not in cache               # every hook dropped the entry
+    print("ok")
+"""
+
+HOOKS = {
+    "finalize": 'weakref.finalize(s, drop, "s")',
+    "ref": 'keep = weakref.ref(s, lambda ref: drop("s"))',
+    "subclass": 'keep = KeyedRef(s, lambda ref: drop(ref.key), "s")',
+    "explicit": 'weakref.finalize(s, drop, "s")()  # called by the program, not by the object going',
+}
+
+
+def test_weakref_callbacks_run_in_the_handler_context(tmp_path):
+    for hook in ("finalize", "ref", "subclass"):
+        found, _, _ = lockdep_run(tmp_path, {"main.py": WEAKREF_CALLBACKS.replace("HOOK", HOOKS[hook])})
+        assert kinds(found) == [("inconsistent_lock_state", ["main.cache_lock"])], hook
+        assert found[0]["state"] == "HANDLER"
+
+
+def test_a_finalizer_called_by_the_program_itself_is_normal_context(tmp_path):
+    found, _, _ = lockdep_run(tmp_path, {"main.py": WEAKREF_CALLBACKS.replace("HOOK", HOOKS["explicit"])})
+    assert found == []

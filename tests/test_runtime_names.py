@@ -331,3 +331,43 @@ def test_weakref_callbacks_run_in_the_handler_context(tmp_path):
 def test_a_finalizer_called_by_the_program_itself_is_normal_context(tmp_path):
     found, _, _ = lockdep_run(tmp_path, {"main.py": WEAKREF_CALLBACKS.replace("HOOK", HOOKS["explicit"])})
     assert found == []
+
+
+# ------------------------------------------------------------------------ thread identity
+AFTER_EXIT = """
+    import threading
+    fin_lock, a_lock, b_lock = threading.Lock(), threading.Lock(), threading.Lock()
+    class Resource:
+        def __del__(self):
+            with fin_lock:                 # runs after the thread's exit bookkeeping
+                pass
+    local = threading.local()
+    def first():
+        local.resource = Resource()
+    def second(exited_ident):
+        if threading.get_ident() == exited_ident:
+            with a_lock:
+                with b_lock:
+                    pass
+    for _ in range(50):                    # until a new thread gets the exited one's ident
+        t = threading.Thread(target=first, name="first"); t.start(); t.join()
+        u = threading.Thread(target=second, args=(t.ident,), name="second"); u.start(); u.join()
+        if u.ident == t.ident:
+            break
+    else:
+        raise SystemExit("no thread ident was reused")
+    with b_lock:
+        with a_lock:
+            pass
+    print("ok")
+"""
+
+
+def test_a_new_thread_never_inherits_the_state_of_an_exited_one(tmp_path):
+    found, _, _ = lockdep_run(tmp_path, {"main.py": AFTER_EXIT})
+    assert kinds(found) == [("circular_dependency", ["main.a_lock", "main.b_lock"])]
+    text = json.dumps(found)
+    assert '"second"' in text and "thread-" not in text
+    trace = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    finalizer_tasks = {e["task"] for e in trace if e["op"] == "acquire" and e["lock"].startswith("main.fin_lock")}
+    assert finalizer_tasks == {"first"}  # the exiting thread, by its name

@@ -19,6 +19,7 @@ from ..engine.validator import Validator
 from . import sites
 
 get_ident = _thread.get_ident
+get_native_id = _thread.get_native_id
 
 
 class ThreadState(TaskState):
@@ -59,6 +60,7 @@ class Runtime:
         self.validator = Validator(on_finding=on_finding, site_str=sites.site_str,
                                    current_stack=sites.current_stack)
         self.threads: dict[int, ThreadState] = {}
+        self.exited: dict[int, tuple[str, int]] = {}  # ident -> name and native id of the thread that exited
         self.async_tasks: dict[int, ThreadState] = {}
         self.classes: dict[tuple, int] = {}  # creation key -> node id
         self.events: dict[tuple, str] = {}  # creation key -> event name
@@ -130,17 +132,28 @@ class Runtime:
         return ts
 
     def thread_named(self, name: str) -> ThreadState:
-        """The state of the calling thread, created under ``name`` (Thread bootstrap)."""
+        """Fresh state for the calling thread, starting under ``name`` (Thread bootstrap).
+        State an earlier thread left under the same ident (by code it ran after its exit
+        bookkeeping, such as a thread-local's finalizer) is retired, never inherited."""
         ident = get_ident()
-        ts = self.threads.get(ident)
-        return ts if ts is not None else self._new_thread(ident, name)
+        stale = self.threads.get(ident)
+        if stale is not None:
+            self.thread_exit(stale)
+        self.exited.pop(ident, None)
+        return self._new_thread(ident, name)
 
     def _new_thread(self, ident: int, name: str | None = None) -> ThreadState:
         if name is None:
             import threading
 
             t = threading._active.get(ident)  # type: ignore[attr-defined]
-            name = t.name if t is not None else f"thread-{ident}"
+            exited = self.exited.get(ident)
+            if t is not None:
+                name = t.name
+            elif exited is not None and exited[1] == get_native_id():  # still the thread that exited
+                name = exited[0]
+            else:
+                name = f"thread-{ident}"
         if name in self.validator.tasks:
             name = f"{name}/{ident}"
         ts = ThreadState(name, self.validator.seq, ident)
@@ -159,6 +172,7 @@ class Runtime:
             self.trace.write(op="task_exit", task=ts.name)
         self.validator.task_exit(ts.name)
         self.threads.pop(ts.ident, None)
+        self.exited[ts.ident] = (ts.name, get_native_id())  # the name of what the thread still runs
 
     # ----------------------------------------------------- asyncio tasks
     def task_state(self, task: Any) -> ThreadState:

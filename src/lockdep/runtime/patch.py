@@ -376,7 +376,8 @@ class _RefType(type):
 class _HandlerRef(_Ref, metaclass=_RefType):
     """``weakref.ref`` whose callback runs in the HANDLER context: it is called when the
     object goes, wherever the thread is.  ``weakref.ref(obj, cb)`` returns a reference of
-    the C type (with the wrapped callback); subclasses made from it stay subclasses."""
+    the C type (with the wrapped callback: its ``__callback__`` is the wrapper, whose
+    ``__wrapped__`` is ``cb``); subclasses made from it stay subclasses."""
 
     __slots__ = ()
     __module__ = "weakref"
@@ -386,7 +387,7 @@ class _HandlerRef(_Ref, metaclass=_RefType):
         if callback is not None and not isinstance(callback, weakref.finalize):  # finalize: _finalize_call
             callback = _handler_callback(callback)
         if cls is _HandlerRef:
-            return _Ref(ob) if callback is None else _Ref(ob, callback)
+            return _Ref(ob, callback, *args, **kwargs)
         return _Ref.__new__(cls, ob, callback, *args, **kwargs)
 
 

@@ -12,8 +12,9 @@ from runtime_helpers import kinds, run
 
 
 def lockdep_run(tmp_path: Path, files: dict[str, str], main: str = "main.py") -> tuple[list, dict, set]:
-    """Write ``files``, run ``main`` under lockdep with a trace; return the findings, the
-    lock classes by name (with their creation sites) and the events waited for or signalled."""
+    """Write ``files``, run ``main`` under lockdep with a trace (which must replay to the same
+    findings); return the findings, the lock classes by name (with their creation sites) and
+    the events waited for or signalled."""
     for name, text in files.items():
         (tmp_path / name).write_text(textwrap.dedent(text))
     out, trace = tmp_path / "findings.json", tmp_path / "trace.jsonl"
@@ -22,7 +23,10 @@ def lockdep_run(tmp_path: Path, files: dict[str, str], main: str = "main.py") ->
     events = [json.loads(line) for line in trace.read_text().splitlines()]
     classes = {e["class"]: e["site"] for e in events if e["op"] == "lock_init"}
     waited = {e["event"] for e in events if e["op"] in ("wait", "signal")}
-    return json.loads(out.read_text())["findings"], classes, waited
+    found = json.loads(out.read_text())["findings"]
+    replayed = run(["-m", "lockdep", "replay", "--json", str(trace)])
+    assert kinds(json.loads(replayed.stdout)["findings"]) == kinds(found), replayed.stderr
+    return found, classes, waited
 
 
 # ---------------------------------------------------------------------------------- names

@@ -147,6 +147,9 @@ def test_asyncio_primitives_are_named_after_the_users_lines(tmp_path):
                 self.ready = asyncio.Event()
                 self.slots = asyncio.Semaphore(2)
         async def work(svc):
+            mine = asyncio.Lock()            # created inside a task
+            async with mine:
+                pass
             async with svc.lock:
                 async with svc.cond:
                     svc.cond.notify_all()
@@ -163,7 +166,7 @@ def test_asyncio_primitives_are_named_after_the_users_lines(tmp_path):
         print("ok")
     """})
     assert found == []
-    assert {"Service.lock", "Service.cond.lock", "main.fut.future._condition"} <= set(classes)
+    assert {"Service.lock", "Service.cond.lock", "work.mine", "main.fut.future._condition"} <= set(classes)
     assert all(site.startswith("main.py:") for site in classes.values()), classes
 
 

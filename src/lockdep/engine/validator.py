@@ -527,7 +527,9 @@ class Validator:
             node.usage_witness[b] = Witness(h.line, ts.name, self._site(h.site), self._stack(h.stack))
             if bit_dir(b) == USED_IN:
                 self._any_used_in = True
-            conflict = node.usage & conflicting_bits(b)
+            # A reentrant class cannot deadlock on itself this way: the interrupted holder
+            # re-enters it, any other holder is simply waited for.
+            conflict = node.usage & conflicting_bits(b) if node.kind != "rlock" else 0
             if conflict:
                 old = min(x for x in range(12) if conflict & flag(x))
                 self._inconsistent(ts, h, node, old, b)

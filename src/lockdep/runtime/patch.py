@@ -11,10 +11,12 @@ import builtins
 import concurrent.futures as _cf
 import concurrent.futures._base as _cf_base
 import concurrent.futures.thread as _cf_thread
+import gc
 import os
 import signal as _signal
 import sys
 import threading
+import weakref
 from typing import Any, Callable
 
 from ..engine.usage import HANDLER_CTX
@@ -36,7 +38,7 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (asyncio.Lock, "__init__"), (asyncio.Lock, "acquire"), (asyncio.Lock, "release"),
                       (threading.Semaphore, "__init__"), (threading.Semaphore, "acquire"),
                       (threading.Semaphore, "__enter__"), (threading.Semaphore, "release"),
-                      (threading.BoundedSemaphore, "release")):
+                      (threading.BoundedSemaphore, "release"), (weakref, "ref"), (weakref.finalize, "__call__")):
     ORIGINALS[(_owner, _name)] = getattr(_owner, _name)
 
 
@@ -142,6 +144,21 @@ def _as_completed(fs: Any, timeout: float | None = None) -> Any:
     return _orig(_cf_base, "as_completed")(fs, timeout)
 
 
+# ------------------------------------------------------- interrupting contexts
+def _in_handler(fn: Callable, *args: Any) -> Any:
+    """``fn(*args)`` in the HANDLER context of the calling thread: it interrupts
+    whatever the thread was doing (signal handlers, finalizers, gc and weakref callbacks)."""
+    rt = primitives.current
+    if rt is None:
+        return fn(*args)
+    ts = rt.thread()
+    saved, ts.ctx = ts.ctx, HANDLER_CTX
+    try:
+        return fn(*args)
+    finally:
+        ts.ctx = saved
+
+
 # ------------------------------------------------------------------ signals
 _handlers: dict[int, Any] = {}
 
@@ -152,15 +169,7 @@ def _signal_signal(signalnum: int, handler: Any) -> Any:
     wrapped = handler
     if callable(handler) and primitives.current is not None:
         def wrapped(signum: int, frame: Any) -> Any:
-            rt = primitives.current
-            if rt is None:
-                return handler(signum, frame)
-            ts = rt.thread()
-            saved, ts.ctx = ts.ctx, HANDLER_CTX
-            try:
-                return handler(signum, frame)
-            finally:
-                ts.ctx = saved
+            return _in_handler(handler, signum, frame)
 
         wrapped.__wrapped__ = handler  # type: ignore[attr-defined]
     previous = _orig(_signal, "signal")(signalnum, wrapped)
@@ -244,15 +253,7 @@ def _finalizer(del_fn: Callable) -> Callable:
     """``__del__`` runs whenever the last reference goes, interrupting whatever the
     thread was doing: it runs in the HANDLER context, like a signal handler."""
     def __del__(self: Any) -> Any:
-        rt = primitives.current
-        if rt is None:
-            return del_fn(self)
-        ts = rt.thread()
-        saved, ts.ctx = ts.ctx, HANDLER_CTX
-        try:
-            return del_fn(self)
-        finally:
-            ts.ctx = saved
+        return _in_handler(del_fn, self)
 
     __del__.__wrapped__ = del_fn  # type: ignore[attr-defined]
     __del__.__qualname__ = getattr(del_fn, "__qualname__", "__del__")
@@ -288,6 +289,109 @@ def _wrap_existing_finalizers() -> None:
             stack.extend(cls.__subclasses__())
         except TypeError:
             continue
+
+
+# ------------------------------------------------------ gc and weakref callbacks
+_gc_saved: list[Any] = []  # [thread state, its context] while a collection runs
+
+
+def _gc_enter(phase: str, info: Any) -> None:
+    """First of ``gc.callbacks``: a collection interrupts whatever the thread was doing, so
+    from "start" to "stop" (user callbacks, weakref callbacks, finalizers of cyclic
+    garbage) the thread is in the HANDLER context.  gc walks the live list: keeping
+    this hook first and ``_gc_leave`` last here covers callbacks added since."""
+    callbacks = gc.callbacks
+    if callbacks[0] is not _gc_enter:
+        callbacks.remove(_gc_enter)
+        callbacks.insert(0, _gc_enter)
+    if callbacks[-1] is not _gc_leave:
+        if _gc_leave in callbacks:
+            callbacks.remove(_gc_leave)
+        callbacks.append(_gc_leave)
+    rt = primitives.current
+    if phase == "start" and rt is not None:
+        if _gc_saved:  # a "stop" that never reached _gc_leave
+            _gc_leave("stop", info)
+        ts = rt.thread()
+        _gc_saved[:] = [ts, ts.ctx]
+        ts.ctx = HANDLER_CTX
+
+
+def _gc_leave(phase: str, info: Any) -> None:
+    """Last of ``gc.callbacks``: the collection is over, the thread resumes its context."""
+    if phase == "stop" and _gc_saved:
+        ts, ctx = _gc_saved
+        _gc_saved.clear()
+        ts.ctx = ctx
+
+
+def _install_gc_hooks() -> None:
+    _remove_gc_hooks()
+    gc.callbacks.insert(0, _gc_enter)
+    gc.callbacks.append(_gc_leave)
+
+
+def _remove_gc_hooks() -> None:
+    for hook in (_gc_enter, _gc_leave):
+        while hook in gc.callbacks:
+            gc.callbacks.remove(hook)
+    if _gc_saved:
+        _gc_leave("stop", None)
+
+
+def _finalize_call(self: Any, _: Any = None) -> Any:
+    """``weakref.finalize``: called by the weakref machinery (with the dead reference)
+    when its object goes, it interrupts the thread like ``__del__``; an explicit
+    ``f()`` (or the one at exit) runs in the caller's context."""
+    call = _orig(weakref.finalize, "__call__")
+    return call(self) if _ is None else _in_handler(call, self, _)
+
+
+def _handler_callback(callback: Callable) -> Callable:
+    def in_handler(ref: Any) -> Any:
+        return _in_handler(callback, ref)
+
+    in_handler.__wrapped__ = callback  # type: ignore[attr-defined]
+    return in_handler
+
+
+_Ref = _orig(weakref, "ref")
+
+
+class _RefType(type):
+    """Metaclass of the stand-in for ``weakref.ref``: a reference of the C type is an
+    instance of it, and as a dict key it is the C type, so ``isinstance()`` checks and
+    dispatch tables (``copy``, ``singledispatch``) keep working."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, _Ref) if cls is _HandlerRef else type.__instancecheck__(cls, obj)
+
+    def __subclasscheck__(cls, sub: Any) -> bool:
+        return issubclass(sub, _Ref) if cls is _HandlerRef else type.__subclasscheck__(cls, sub)
+
+    def __eq__(cls, other: Any) -> bool:
+        return cls is other or cls is _HandlerRef and other is _Ref
+
+    def __hash__(cls) -> int:
+        return hash(_Ref) if cls is _HandlerRef else type.__hash__(cls)
+
+
+class _HandlerRef(_Ref, metaclass=_RefType):
+    """``weakref.ref`` whose callback runs in the HANDLER context: it is called when the
+    object goes, wherever the thread is.  ``weakref.ref(obj, cb)`` returns a reference of
+    the C type (with the wrapped callback: its ``__callback__`` is the wrapper, whose
+    ``__wrapped__`` is ``cb``); subclasses made from it stay subclasses."""
+
+    __slots__ = ()
+    __module__ = "weakref"
+    __qualname__ = "ReferenceType"
+
+    def __new__(cls, ob: Any, callback: Any = None, /, *args: Any, **kwargs: Any) -> Any:
+        if callback is not None and not isinstance(callback, weakref.finalize):  # finalize: _finalize_call
+            callback = _handler_callback(callback)
+        if cls is _HandlerRef:
+            return _Ref(ob, callback, *args, **kwargs)
+        return _Ref.__new__(cls, ob, callback, *args, **kwargs)
 
 
 # --------------------------------------------------------------------- fork
@@ -347,6 +451,8 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (threading.Semaphore, "__enter__"): _sem_acquire,
     (threading.Semaphore, "release"): _sem_release,
     (threading.BoundedSemaphore, "release"): _sem_release,
+    (weakref, "ref"): _HandlerRef,
+    (weakref.finalize, "__call__"): _finalize_call,
 }
 
 
@@ -363,6 +469,7 @@ def install(rt: Runtime) -> None:
     for (owner, name), new in PATCHES.items():
         setattr(owner, name, new)
     _wrap_existing_finalizers()
+    _install_gc_hooks()
     if not _fork_hooks_registered and hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
                             after_in_child=_after_fork_child)
@@ -375,3 +482,4 @@ def uninstall() -> None:
         primitives._speedups.unbind()
     for (owner, name), orig in ORIGINALS.items():
         setattr(owner, name, orig)
+    _remove_gc_hooks()

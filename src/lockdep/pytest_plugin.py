@@ -16,6 +16,8 @@ HELP_LOCKDEP = ("check lock order and waits-while-holding in the code under test
                 "fails the test during which a finding is detected, 'warn' only reports it")
 HELP_JSON = "write the session's lockdep findings as JSON to PATH (also LOCKDEP_JSON)"
 HELP_INI = "lockdep mode: off, fail or warn (the --lockdep option wins)"
+HELP_HANG = ("fail a test whose threads stay deadlocked in waits for SECONDS, with the wait-for cycle "
+             "(default 10, also LOCKDEP_HANG_TIMEOUT; 0: off)")
 
 _RUNTIME = pytest.StashKey[Any]()
 _MODE = pytest.StashKey[str]()
@@ -26,6 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lockdep", action="store", nargs="?", const="fail", default=None, choices=("fail", "warn", "off"),
                     help=HELP_LOCKDEP)
     group.addoption("--lockdep-json", action="store", default=None, metavar="PATH", help=HELP_JSON)
+    group.addoption("--lockdep-hang-timeout", action="store", default=None, metavar="SECONDS", help=HELP_HANG)
     parser.addini("lockdep", HELP_INI, default="off")
 
 
@@ -33,10 +36,17 @@ def pytest_configure(config: pytest.Config) -> None:
     mode = config.getoption("--lockdep") or config.getini("lockdep") or "off"
     if mode == "off":
         return
-    from .runtime import enable
+    from .runtime import enable, watchdog
 
+    hang = config.getoption("--lockdep-hang-timeout")
+    try:
+        hang = watchdog.parse_timeout(hang, "--lockdep-hang-timeout") if hang is not None \
+            else watchdog.env_timeout(watchdog.DEFAULT_TIMEOUT)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
     config.stash[_MODE] = mode
-    config.stash[_RUNTIME] = enable(quiet=True, summary=False,
+    # a deadlocked test's waits raise DeadlockError: the test fails with the report instead of hanging
+    config.stash[_RUNTIME] = enable(quiet=True, summary=False, hang_timeout=hang, hang_abort=True,
                                     json_path=config.getoption("--lockdep-json") or os.environ.get("LOCKDEP_JSON"))
 
 

@@ -19,12 +19,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trace", metavar="PATH", help="record the lock event stream (also LOCKDEP_TRACE)")
     p.add_argument("--fail", action="store_true", help="exit 1 if anything was found (after the program's output)")
     p.add_argument("--quiet", action="store_true", help="no reports on stderr (use with --json)")
+    p.add_argument("--hang-timeout", metavar="SECONDS", default=None,
+                   help="report threads deadlocked in waits for this long (default 10, also LOCKDEP_HANG_TIMEOUT; 0: off)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, like python -m")
     p.add_argument("program", nargs=argparse.REMAINDER, help="script.py and its arguments")
     p.set_defaults(func=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from . import watchdog
     from .api import enable
 
     if not args.module and not args.program:
@@ -38,9 +41,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ["LOCKDEP_JSON"] = os.path.abspath(args.json)
     if args.trace:
         os.environ["LOCKDEP_TRACE"] = os.path.abspath(args.trace)
-    rt = enable(json_path=args.json, trace_path=args.trace, quiet=args.quiet)
+    try:
+        hang = watchdog.parse_timeout(args.hang_timeout, "--hang-timeout") if args.hang_timeout is not None \
+            else watchdog.env_timeout(watchdog.DEFAULT_TIMEOUT)
+    except ValueError as e:
+        print(f"lockdep: {e}", file=sys.stderr)
+        return 2
+    os.environ[watchdog.ENV] = f"{hang:g}"  # subprocesses watch their hangs too
+    rt = enable(json_path=args.json, trace_path=args.trace, quiet=args.quiet, hang_timeout=hang)
     status = _run_program(args)
-    _join_threads()
+    _exit_if_deadlocked(status)
+    try:
+        _join_threads()
+    except KeyboardInterrupt:
+        _exit_if_deadlocked(130)
+        raise
     if args.fail and rt.validator.findings:
         return 1
     return status
@@ -76,6 +91,20 @@ def _run_program(args: argparse.Namespace) -> int:
     finally:
         sys.modules["__main__"] = main_mod
     return 0
+
+
+def _exit_if_deadlocked(status: int) -> None:
+    """Threads the hang watchdog found deadlocked never end: rather than wait for them
+    forever (as the interpreter would at exit), write the results and leave."""
+    from . import watchdog
+    from .api import _at_exit
+
+    wd = watchdog.current
+    if wd is not None and wd.deadlocked:
+        _at_exit()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status or 1)
 
 
 def _join_threads() -> None:

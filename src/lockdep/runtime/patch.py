@@ -6,6 +6,7 @@ Originals are captured at import, so re-installing never wraps a wrapper.
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import builtins
 import concurrent.futures as _cf
@@ -21,7 +22,7 @@ from ..engine.usage import HANDLER_CTX
 from ..engine.graph import Node
 from ..engine.task import HeldLock
 from ..engine.usage import MASK_TABLE
-from . import primitives
+from . import primitives, watchdog
 from .state import _WRAPPER_CODE, Runtime, ThreadState
 
 _getframe = sys._getframe
@@ -31,6 +32,7 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (threading.Thread, "_bootstrap_inner"), (threading.Thread, "join"),
                       (_cf_base.Future, "result"), (_cf_base.Future, "exception"),
                       (_cf_thread._WorkItem, "__init__"), (_cf_thread._WorkItem, "run"),
+                      (_cf_thread.ThreadPoolExecutor, "submit"),
                       (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
                       (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__"),
                       (asyncio.Lock, "__init__"), (asyncio.Lock, "acquire"), (asyncio.Lock, "release"),
@@ -68,9 +70,21 @@ def _join(self: threading.Thread, timeout: float | None = None) -> None:
     if rt is None or timeout is not None or self is threading.current_thread() or not self._started.is_set():
         return _orig(threading.Thread, "join")(self, timeout)
     ev = thread_event(self)
-    rt.wait(rt.thread(), ev, _getframe(1), open_windows=False)
+    ts = rt.thread()
+    rt.wait(ts, ev, _getframe(1), open_windows=False)
     try:
-        return _orig(threading.Thread, "join")(self, timeout)
+        wd = watchdog.current
+        if wd is None:
+            return _orig(threading.Thread, "join")(self, timeout)
+        w = wd.enter(ts, "thread", self, _getframe(1))
+        try:  # in chunks, so that the watchdog can abort it
+            join = _orig(threading.Thread, "join")
+            join(self, wd.chunk)
+            while self.is_alive():
+                w.check()
+                join(self, wd.chunk)
+        finally:
+            wd.leave(w)
     finally:
         rt.wait_done(ev)
 
@@ -85,6 +99,8 @@ def _work_item_init(self: Any, future: Any, fn: Callable, args: Any, kwargs: Any
 
 def _work_item_run(self: Any) -> None:
     rt = primitives.current
+    if watchdog.current is not None:
+        self.future._ld_worker = _thread.get_ident()  # who can complete it (the watchdog's wait-for graph)
     ev = getattr(self.future, "_ld_event", None)
     if rt is None or ev is None:
         return _orig(_cf_thread._WorkItem, "run")(self)
@@ -94,6 +110,26 @@ def _work_item_run(self: Any) -> None:
         return _orig(_cf_thread._WorkItem, "run")(self)
     finally:
         rt.signal(ts, ev)
+
+
+def _submit(self: Any, fn: Callable, /, *args: Any, **kwargs: Any) -> Any:
+    f = _orig(_cf_thread.ThreadPoolExecutor, "submit")(self, fn, *args, **kwargs)
+    if watchdog.current is not None:
+        f._ld_executor = self  # while it is queued, the executor's workers can run it
+    return f
+
+
+def _watched(futures: Any, frame: Any) -> Any:
+    """Register a wait for futures with the hang watchdog (their conditions' waits poll for aborts)."""
+    wd = watchdog.current
+    rt = primitives.current
+    return wd.enter(rt.thread(), "future", list(futures), frame) if wd is not None and rt is not None else None
+
+
+def _unwatched(w: Any) -> None:
+    wd = watchdog.current
+    if w is not None and wd is not None:
+        wd.leave(w)
 
 
 def _future_wait(futures: Any, frame: Any) -> list[str]:
@@ -110,9 +146,11 @@ def _future_wait(futures: Any, frame: Any) -> list[str]:
 def _waited(method: str) -> Callable:
     def wrapper(self: Any, timeout: float | None = None) -> Any:
         events = _future_wait([self], _getframe(1)) if timeout is None else []
+        w = _watched([self], _getframe(1)) if timeout is None else None
         try:
             return _orig(_cf_base.Future, method)(self, timeout)
         finally:
+            _unwatched(w)
             for ev in events:
                 primitives.current and primitives.current.wait_done(ev)
 
@@ -123,9 +161,11 @@ def _waited(method: str) -> Callable:
 def _wait(fs: Any, timeout: float | None = None, return_when: str = _cf_base.ALL_COMPLETED) -> Any:
     fs = list(fs) if not isinstance(fs, (set, frozenset, list, tuple)) else fs
     events = _future_wait(fs, _getframe(1)) if timeout is None else []
+    w = _watched(fs, _getframe(1)) if timeout is None else None
     try:
         return _orig(_cf_base, "wait")(fs, timeout, return_when)
     finally:
+        _unwatched(w)
         for ev in events:
             primitives.current and primitives.current.wait_done(ev)
 
@@ -135,7 +175,21 @@ def _as_completed(fs: Any, timeout: float | None = None) -> Any:
     events = _future_wait(fs, _getframe(1)) if timeout is None else []
     for ev in events:
         primitives.current and primitives.current.wait_done(ev)
-    return _orig(_cf_base, "as_completed")(fs, timeout)
+    it = _orig(_cf_base, "as_completed")(fs, timeout)
+    return _as_completed_watched(it, fs, _getframe(1)) if timeout is None and watchdog.current is not None else it
+
+
+def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
+    """Each step of ``as_completed`` is a wait for the futures not yet done."""
+    while True:
+        w = _watched([f for f in fs if not f.done()] or fs, frame)
+        try:
+            f = next(it)
+        except StopIteration:
+            return
+        finally:
+            _unwatched(w)
+        yield f
 
 
 # ------------------------------------------------------------------ signals
@@ -328,6 +382,7 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (_cf_base.Future, "exception"): _waited("exception"),
     (_cf_thread._WorkItem, "__init__"): _work_item_init,
     (_cf_thread._WorkItem, "run"): _work_item_run,
+    (_cf_thread.ThreadPoolExecutor, "submit"): _submit,
     (_cf_base, "wait"): _wait,
     (_cf_base, "as_completed"): _as_completed,
     (_cf, "wait"): _wait,

@@ -82,7 +82,8 @@ class _PyLockBase:
             if not rt.fast_acquire(self, frame):
                 rt.acquire(self, frame)
             try:
-                return self._block.acquire()
+                wd = watchdog.current  # contended: registered with the hang watchdog, abortable
+                return self._block.acquire() if wd is None else wd.block_on_lock(self, frame, pushed=True)
             except BaseException:
                 rt.release(self)
                 raise

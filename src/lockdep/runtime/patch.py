@@ -401,13 +401,36 @@ PATCHES: dict[tuple[Any, str], Any] = {
 }
 
 
+class _CSlowPath:
+    """What the C core calls back on its slow path (``acquire``/``release``): the runtime's.
+    Bridge until _speedups.c calls ``watchdog.block_on_lock`` for a contended acquisition
+    itself: a blocking acquisition on the slow path first waits, registered with the hang
+    watchdog, until the lock is free, then lets the C core take it."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self.release = rt.release
+
+    def acquire(self, lock: Any, frame: Any, trylock: bool = False, **kwargs: Any) -> Any:
+        h = self.rt.acquire(lock, frame, trylock, **kwargs)
+        wd = watchdog.current
+        if wd is not None and not trylock:
+            try:
+                if wd.block_on_lock(lock, frame, pushed=True):
+                    lock._block.release()
+            except BaseException:
+                self.rt.release(lock)
+                raise
+        return h
+
+
 def install(rt: Runtime) -> None:
     global _fork_hooks_registered
     primitives.current = rt
     if primitives._speedups is not None:
         v = rt.validator
         try:
-            primitives._speedups.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock,
+            primitives._speedups.bind(_CSlowPath(rt), v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock,
                                       ThreadState, Node, MASK_TABLE[0], rt.trace is None)
         except RuntimeError:
             pass  # a subinterpreter: the main interpreter owns the C core; locks here stay plain

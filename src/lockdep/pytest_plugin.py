@@ -63,8 +63,15 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     rt = item.config.stash.get(_RUNTIME, None)
     if rt is None:
         return (yield)
+    from .runtime import DeadlockError
+
     before = len(rt.validator.findings)
-    result = yield
+    try:
+        result = yield
+    except DeadlockError:  # aborted by the hang watchdog: fail with its report, without the traceback
+        if item.config.stash[_MODE] != "fail" or len(rt.validator.findings) == before:
+            raise
+        result = None
     new = rt.validator.findings[before:]
     if new:
         from .engine.report import render_text

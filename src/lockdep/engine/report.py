@@ -254,8 +254,10 @@ def render_deadlock(f: Finding) -> list[str]:
                "in waits that no running thread can end:")
 
     def edge(t: dict) -> str:
-        by = " or ".join(t["waits_for"] + (["any other thread"] if t["or_any_thread"] else []))
-        return f" {t['thread']} waits for {t['wait']['what']}" + (f", {t['how']} {by}" if by else "")
+        by = " or ".join("itself" if n == t["thread"] else n for n in t["waits_for"])
+        if t["or_any_thread"]:
+            by = f"{by}; no other thread is left to release it" if by else "any thread; none is left to do it"
+        return f" {t['thread']} waits for {t['wait']['what']}" + (f", {t['how']} {by}" if t["how"] else "")
 
     n = len(d["cycle"])
     if n:

@@ -194,7 +194,8 @@ class Watchdog:
         if self.abort:
             from ..engine.report import render_text
 
-            text = render_text(f)
+            text = f"lockdep: deadlock detected among {', '.join(t['thread'] for t in f.details['threads'])}" \
+                + render_text(f)
             for i in stuck:
                 stale[i].abort = text
         return f
@@ -263,7 +264,7 @@ class Watchdog:
         if w.pushed and held:
             held.pop()  # the entry pushed for the lock it is still waiting for
         wait = self._wait_info(w)
-        how = {"lock": "held by", "thread": "is", "future": "run by"}.get(w.kind, "notified by")
+        how = {"lock": "held by", "thread": "", "future": "run by"}.get(w.kind, "notified by")
         waits_for = [self._name(i) for i in sorted(concrete or ())]
         return {"thread": w.ts.name, "ident": w.ident, "blocked_for": round(now - w.since, 1), "wait": wait,
                 "how": how, "waits_for": waits_for, "or_any_thread": bool(anyone), "held": held,
@@ -298,7 +299,7 @@ def _describe_lock(lock: Any) -> str:
     return f"{type(lock).__name__} at {id(lock):#x}"
 
 
-def _stack(frame: FrameType | None, limit: int = 32) -> list[str]:
+def _stack(frame: FrameType | None, limit: int = 16) -> list[str]:
     """A thread's stack, innermost first, without lockdep's own frames."""
     out: list[str] = []
     f = frame

@@ -77,7 +77,7 @@ def _join(self: threading.Thread, timeout: float | None = None) -> None:
         if wd is None:
             return _orig(threading.Thread, "join")(self, timeout)
         w = wd.enter(ts, "thread", self, _getframe(1))
-        try:  # in chunks, so that the watchdog can abort it
+        try:  # in chunks if the watchdog may abort it
             join = _orig(threading.Thread, "join")
             join(self, wd.chunk)
             while self.is_alive():

@@ -82,8 +82,11 @@ class _PyLockBase:
             if not rt.fast_acquire(self, frame):
                 rt.acquire(self, frame)
             try:
-                wd = watchdog.current  # contended: registered with the hang watchdog, abortable
-                return self._block.acquire() if wd is None else wd.block_on_lock(self, frame, pushed=True)
+                wd = watchdog.current
+                if wd is None:
+                    return self._block.acquire()
+                # contended: registered with the hang watchdog, abortable
+                return self._block.acquire(False) or wd.block_on_lock(self, frame, pushed=True)
             except BaseException:
                 rt.release(self)
                 raise

@@ -94,12 +94,15 @@ class Watchdog:
         self.rt = rt
         self.timeout = timeout
         self.abort = abort
-        self.chunk = min(0.2, timeout / 2)  # how often a blocked wait looks for an abort
+        #: how often a blocked wait looks for an abort (None: it blocks in one go, report only)
+        self.chunk = min(0.2, timeout / 2) if abort else None
         self.interval = max(0.05, min(1.0, timeout / 4))
         self.blocked: dict[int, Wait] = {}
         self.reported: set[Wait] = set()
-        self.deadlocked = False
-        self._stop: Any = None
+        self.deadlocked = 0  # deadlocks reported
+        self._stop: Any = None  # held while the watcher runs
+        self._stopped = False
+        self._starting = _thread.allocate_lock()
         self._watcher = 0
 
     # ------------------------------------------------------- registry
@@ -111,6 +114,8 @@ class Watchdog:
             return w
         w = Wait(ts, kind, obj, frame, pushed)
         self.blocked[w.ident] = w
+        if self._stop is None and not self._stopped:  # the watcher starts when first needed
+            self.start()
         return w
 
     def leave(self, w: Wait) -> None:
@@ -120,8 +125,11 @@ class Watchdog:
             self.blocked.pop(w.ident, None)
 
     def block(self, w: Wait, acquire: Callable[[bool, float], bool]) -> None:
-        """``acquire()`` without a timeout, in chunks: abortable by the watchdog."""
+        """``acquire()`` without a timeout; in chunks if the watchdog may abort it."""
         chunk = self.chunk
+        if chunk is None:
+            acquire()
+            return
         while not acquire(True, chunk):
             w.check()
 
@@ -143,17 +151,24 @@ class Watchdog:
     def start(self) -> None:
         """The watcher runs on a raw ``_thread`` thread: invisible to ``threading`` and
         to lockdep, and never keeping the process alive."""
-        self._stop = _thread.allocate_lock()
-        self._stop.acquire()
-        self._watcher = _thread.start_new_thread(self._run, (self._stop,))
+        with self._starting:
+            if self._stop is None and not self._stopped:
+                stop = _thread.allocate_lock()
+                stop.acquire()
+                try:
+                    self._watcher = _thread.start_new_thread(self._run, (stop,))
+                except RuntimeError:  # interpreter shutdown: no new threads
+                    self._stopped = True
+                    return
+                self._stop = stop
 
     def stop(self) -> None:
+        self._stopped = True
         if self._stop is not None:
             self._stop.release()
             self._stop = None
 
     def _run(self, stop: Any) -> None:
-        self._watcher = _get_ident()
         while not stop.acquire(True, self.interval):
             try:
                 self.check()
@@ -178,6 +193,7 @@ class Watchdog:
                 if concrete is None or not concrete <= stuck or anyone and not alive - {i} <= stuck:
                     stuck.discard(i)
                     changed = True
+        self.reported = {w for w in self.reported if self.blocked.get(w.ident) is w}  # drop waits that ended
         if not stuck:
             return None
         cycle = _cycle({i: targets[i][0] or set() for i in stuck})
@@ -189,8 +205,8 @@ class Watchdog:
             return None
         self.reported |= {stale[i] for i in stuck}
         f = self._finding(stale, stuck, targets, cycle, frames, now)
-        self.deadlocked = True
-        self.rt.validator._report(f, (DEADLOCK, frozenset(id(w) for w in key)))
+        self.deadlocked += 1
+        self.rt.validator._report(f, (DEADLOCK, self.deadlocked))
         if self.abort:
             from ..engine.report import render_text
 
@@ -210,11 +226,12 @@ class Watchdog:
         if w.kind == "future":
             out: set[int] = set()
             for fut in w.obj:
-                if fut.done():
+                state = fut._state  # read without the future's lock: the watcher takes no lock a thread may hold
+                if state not in ("PENDING", "RUNNING"):
                     return None, False
                 worker = getattr(fut, "_ld_worker", None)
                 ex = getattr(fut, "_ld_executor", None)
-                if fut.running() and worker is not None:
+                if state == "RUNNING" and worker is not None:
                     out.add(worker)
                 elif ex is not None and len(ex._threads) >= ex._max_workers:
                     out |= {t.ident for t in list(ex._threads) if t.is_alive()}
@@ -335,8 +352,7 @@ def install(rt: Any, timeout: float, abort: bool = False) -> Watchdog | None:
     uninstall()
     if timeout <= 0:
         return None
-    current = Watchdog(rt, timeout, abort)
-    current.start()
+    current = Watchdog(rt, timeout, abort)  # its watcher starts with the first blocking wait
     return current
 
 
@@ -347,14 +363,16 @@ def uninstall() -> None:
         current = None
 
 
-def _restart_in_child() -> None:
-    """Only the forking thread survives a fork: the child gets a watcher of its own."""
+def _after_fork_child() -> None:
+    """Only the forking thread survives a fork: the child starts a watcher of its own on its
+    first blocking wait."""
     wd = current
     if wd is not None:
         wd.blocked.clear()
-        wd.start()
+        wd._stop = None
+        wd._starting = _thread.allocate_lock()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_restart_in_child)
+    os.register_at_fork(after_in_child=_after_fork_child)
 

@@ -38,10 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from .runtime import enable, watchdog
 
-    hang = config.getoption("--lockdep-hang-timeout")
     try:
-        hang = watchdog.parse_timeout(hang, "--lockdep-hang-timeout") if hang is not None \
-            else watchdog.env_timeout(watchdog.DEFAULT_TIMEOUT)
+        hang = watchdog.timeout_setting(config.getoption("--lockdep-hang-timeout"), "--lockdep-hang-timeout",
+                                        watchdog.DEFAULT_TIMEOUT)
     except ValueError as e:
         raise pytest.UsageError(str(e)) from None
     config.stash[_MODE] = mode

@@ -62,7 +62,7 @@ def enable(*, json_path: str | None = None, trace_path: str | None = None, strea
     patch.install(rt)
     if hang_timeout is None:
         try:
-            hang_timeout = watchdog.env_timeout(0)
+            hang_timeout = watchdog.timeout_setting(None, watchdog.ENV, 0)
         except ValueError as e:
             print(f"lockdep: {e} (hang watchdog off)", file=sys.stderr)
             hang_timeout = 0

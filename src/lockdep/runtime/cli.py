@@ -20,7 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fail", action="store_true", help="exit 1 if anything was found (after the program's output)")
     p.add_argument("--quiet", action="store_true", help="no reports on stderr (use with --json)")
     p.add_argument("--hang-timeout", metavar="SECONDS", default=None,
-                   help="report threads deadlocked in waits for this long (default 10, also LOCKDEP_HANG_TIMEOUT; 0: off)")
+                   help="report threads deadlocked in waits for this long (default 10, also "
+                        "LOCKDEP_HANG_TIMEOUT; 0: off)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, like python -m")
     p.add_argument("program", nargs=argparse.REMAINDER, help="script.py and its arguments")
     p.set_defaults(func=cmd_run)
@@ -42,8 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.trace:
         os.environ["LOCKDEP_TRACE"] = os.path.abspath(args.trace)
     try:
-        hang = watchdog.parse_timeout(args.hang_timeout, "--hang-timeout") if args.hang_timeout is not None \
-            else watchdog.env_timeout(watchdog.DEFAULT_TIMEOUT)
+        hang = watchdog.timeout_setting(args.hang_timeout, "--hang-timeout", watchdog.DEFAULT_TIMEOUT)
     except ValueError as e:
         print(f"lockdep: {e}", file=sys.stderr)
         return 2

@@ -416,8 +416,8 @@ class _CSlowPath:
         wd = watchdog.current
         if wd is not None and not trylock:
             try:
-                if wd.block_on_lock(lock, frame, pushed=True):
-                    lock._block.release()
+                wd.block_on_lock(lock, frame, pushed=True)
+                lock._block.release()  # free now: the C core takes it next
             except BaseException:
                 self.rt.release(lock)
                 raise

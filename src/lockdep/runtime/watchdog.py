@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 from ..engine.findings import DEADLOCK, Finding
 from . import sites
+from .state import _outside_wrappers
 
 DEFAULT_TIMEOUT = 10.0  # under ``python -m lockdep`` and ``pytest --lockdep``
 ENV = "LOCKDEP_HANG_TIMEOUT"
@@ -62,7 +63,10 @@ def parse_timeout(value: str, what: str = ENV) -> float:
     return t
 
 
-def env_timeout(default: float) -> float:
+def timeout_setting(option: str | None, what: str, default: float) -> float:
+    """The option's value, else LOCKDEP_HANG_TIMEOUT's, else ``default``."""
+    if option is not None:
+        return parse_timeout(option, what)
     value = os.environ.get(ENV, "").strip()
     return parse_timeout(value) if value else default
 
@@ -290,10 +294,7 @@ class Watchdog:
     def _wait_info(self, w: Wait) -> dict:
         site = None
         if w.frame is not None:
-            f = w.frame
-            while f is not None and (sites.is_ours(f.f_code.co_filename) or sites.is_wrapper(f.f_code.co_filename)):
-                f = f.f_back
-            f = f or w.frame
+            f = _outside_wrappers(w.frame)
             site = sites.site_str((f.f_code, f.f_lasti))
         obj = w.obj
         if w.kind == "lock":

@@ -164,6 +164,24 @@ def test_waiting_for_a_lock_it_holds_itself(tmp_path):
     assert prog.stop(signal.SIGTERM) != 0
 
 
+def test_event_nobody_sets_while_the_pool_is_idle(tmp_path):
+    prog = Hanging(tmp_path, """
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(2)
+        print(pool.submit(abs, -42).result())
+        ready = threading.Event()
+        ready.wait()  # nobody will set it
+    """)
+    text = prog.report_while_hanging()
+    assert "wait-for cycle:" not in text
+    assert ("blocked:\n MainThread waits for condition (prog.ready._cond) at 0x" in text
+            and "notified by any thread; none is left to do it\n" in text)
+    assert " ThreadPoolExecutor-0_0 waits for work from its executor's queue, submitted by any thread" in text
+    assert prog.stop(signal.SIGINT) != 0
+
+
 def test_waits_that_a_running_thread_ends_are_not_deadlocks(tmp_path):
     """A Lock handed to another thread, a queue fed late, a join: all blocked longer than the
     timeout while some thread still runs (here in ``time.sleep``)."""
@@ -192,6 +210,22 @@ def test_waits_that_a_running_thread_ends_are_not_deadlocks(tmp_path):
     p = run(["-m", "lockdep", "--hang-timeout", "0.2", str(tmp_path / "slow.py")], cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert p.stdout == "job\n" and "deadlock detected" not in p.stderr
+
+
+def test_main_thread_waiting_for_a_signal_handler_is_not_a_deadlock(tmp_path):
+    (tmp_path / "serve.py").write_text(textwrap.dedent("""
+        import os, signal, subprocess, sys, threading
+
+        stop = threading.Event()
+        signal.signal(signal.SIGUSR1, lambda signum, frame: stop.set())
+        kill = f"import os, time; time.sleep(1.5); os.kill({os.getpid()}, {int(signal.SIGUSR1)})"
+        subprocess.Popen([sys.executable, "-c", kill])
+        stop.wait()  # the only thread: only the handler can end the wait
+        print("stopped")
+    """))
+    p = run(["-m", "lockdep", "--hang-timeout", "0.2", str(tmp_path / "serve.py")], cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "stopped\n" and "deadlock detected" not in p.stderr
 
 
 def test_hang_timeout_must_be_seconds(tmp_path):

@@ -20,7 +20,10 @@ Who can release a wait (its *targets*):
   * a thread join: that thread;
   * a future: the worker thread running it, or, while it is queued, the
     executor's workers (when the executor has all the workers it may start);
-  * a condition (``Event``, ``Queue``, ``Semaphore``, ...): any thread.
+  * a condition (``Event``, ``Queue``, ``Semaphore``, ...): any thread -- or, in
+    the main thread of a program that installed signal handlers, a handler;
+  * an idle ``ThreadPoolExecutor`` worker (blocked in ``SimpleQueue.get``, which
+    is not instrumented) waits for work: any thread's ``submit``.
 A set of blocked threads is deadlocked when every one of them can only be
 released by threads of the set.
 """
@@ -28,8 +31,11 @@ released by threads of the set.
 from __future__ import annotations
 
 import _thread
+import concurrent.futures.thread as _cf_thread
 import os
+import signal
 import sys
+import threading
 import time
 from types import FrameType
 from typing import Any, Callable
@@ -43,6 +49,7 @@ ENV = "LOCKDEP_HANG_TIMEOUT"
 
 _get_ident = _thread.get_ident
 _monotonic = time.monotonic
+_WORKER_CODE = _cf_thread._worker.__code__
 
 #: the active watchdog, or None (checked on the blocking paths only)
 current: Watchdog | None = None
@@ -76,10 +83,10 @@ class Wait:
 
     __slots__ = ("ts", "ident", "kind", "obj", "frame", "since", "depth", "pushed", "abort")
 
-    def __init__(self, ts: Any, kind: str, obj: Any, frame: FrameType | None, pushed: bool):
+    def __init__(self, ts: Any, kind: str, obj: Any, frame: FrameType | None, pushed: bool, ident: int = 0):
         self.ts = ts
-        self.ident = _get_ident()
-        self.kind = kind  # "lock", "condition", "future" (obj: a list of futures), "thread"
+        self.ident = ident or _get_ident()
+        self.kind = kind  # "lock", "condition", "future" (obj: a list of futures), "thread", "work"
         self.obj = obj
         self.frame = frame
         self.since = _monotonic()
@@ -103,6 +110,7 @@ class Watchdog:
         self.interval = max(0.05, min(1.0, timeout / 4))
         self.blocked: dict[int, Wait] = {}
         self.reported: set[Wait] = set()
+        self._idle: dict[int, Wait] = {}  # idle executor workers, as waits
         self.deadlocked = 0  # deadlocks reported
         self._stop: Any = None  # held while the watcher runs
         self._stopped = False
@@ -187,7 +195,12 @@ class Watchdog:
             return None
         frames = sys._current_frames()
         alive = set(frames) - {self._watcher}
+        stale.update(self._idle_workers(frames))
         targets = {i: self._targets(w, alive) for i, w in stale.items()}
+        if _signal_handlers():  # a handler may end a wait of the main thread on a condition
+            main = threading.main_thread().ident
+            if main in targets and targets[main] == (set(), True):
+                targets[main] = (None, False)
         stuck = set(stale)
         changed = True
         while changed:  # drop a thread that something still running may release
@@ -197,7 +210,8 @@ class Watchdog:
                 if concrete is None or not concrete <= stuck or anyone and not alive - {i} <= stuck:
                     stuck.discard(i)
                     changed = True
-        self.reported = {w for w in self.reported if self.blocked.get(w.ident) is w}  # drop waits that ended
+        self.reported = {w for w in self.reported  # drop waits that ended
+                         if self.blocked.get(w.ident) is w or self._idle.get(w.ident) is w}
         if not stuck:
             return None
         cycle = _cycle({i: targets[i][0] or set() for i in stuck})
@@ -219,6 +233,23 @@ class Watchdog:
             for i in stuck:
                 stale[i].abort = text
         return f
+
+    def _idle_workers(self, frames: dict) -> dict[int, Wait]:
+        """The ThreadPoolExecutor workers blocked in their queue's ``get`` with nothing queued."""
+        idle = {}
+        try:
+            workers = list(_cf_thread._threads_queues.items())
+        except RuntimeError:  # changed while read: next time
+            workers = []
+        for t, q in workers:
+            f = frames.get(t.ident)
+            ts = self.rt.threads.get(t.ident)
+            if f is None or f.f_code is not _WORKER_CODE or ts is None or not q.empty() or t.ident in self.blocked:
+                continue
+            w = self._idle.get(t.ident)
+            idle[t.ident] = w if w is not None and w.obj is q else Wait(ts, "work", q, None, False, t.ident)
+        self._idle = idle
+        return idle
 
     # -------------------------------------------------------- targets
     def _targets(self, w: Wait, alive: set[int]) -> tuple[set[int] | None, bool]:
@@ -285,7 +316,7 @@ class Watchdog:
         if w.pushed and held:
             held.pop()  # the entry pushed for the lock it is still waiting for
         wait = self._wait_info(w)
-        how = {"lock": "held by", "thread": "", "future": "run by"}.get(w.kind, "notified by")
+        how = {"lock": "held by", "thread": "", "future": "run by", "work": "submitted by"}.get(w.kind, "notified by")
         waits_for = [self._name(i) for i in sorted(concrete or ())]
         return {"thread": w.ts.name, "ident": w.ident, "blocked_for": round(now - w.since, 1), "wait": wait,
                 "how": how, "waits_for": waits_for, "or_any_thread": bool(anyone), "held": held,
@@ -307,10 +338,24 @@ class Watchdog:
             evs = [getattr(fut, "_ld_event", None) or "(future)?" for fut in obj]
             cls = evs[0] if len(evs) == 1 else None
             what = ", ".join(f"future {ev[len('(future)'):]} at {id(fut):#x}" for ev, fut in zip(evs, obj))
+        elif w.kind == "work":
+            cls, what = None, "work from its executor's queue"
         else:
             cls = getattr(obj, "_ld_event", None)
             what = f"condition ({cls[len('(condition)'):] if cls else '?'}) at {id(obj):#x}"
         return {"kind": w.kind, "class": cls, "what": what, "site": site}
+
+
+def _signal_handlers() -> bool:
+    """Whether the program installed a Python signal handler of its own."""
+    for s in signal.valid_signals():
+        try:
+            h = signal.getsignal(s)
+        except (ValueError, OSError):
+            continue
+        if callable(h) and h is not signal.default_int_handler:
+            return True
+    return False
 
 
 def _describe_lock(lock: Any) -> str:

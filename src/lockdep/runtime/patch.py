@@ -411,6 +411,9 @@ class _CSlowPath:
         self.rt = rt
         self.release = rt.release
 
+    def __getattr__(self, name: str) -> Any:  # any other callback the C core looks up: the runtime's
+        return getattr(self.rt, name)
+
     def acquire(self, lock: Any, frame: Any, trylock: bool = False, **kwargs: Any) -> Any:
         h = self.rt.acquire(lock, frame, trylock, **kwargs)
         wd = watchdog.current

@@ -4,14 +4,15 @@ Lock-order validation reports a deadlock before it happens, but only once a
 dependency was recorded; two actors that wait on each other's futures never
 record one.  The watchdog keeps a registry of the threads blocked in
 instrumented waits (a lock, a condition, a future, a thread join), and a
-watcher thread that wakes every fraction of the timeout.  When threads have
+watcher thread, started with the first blocking wait, that wakes every
+fraction of the timeout.  When threads have
 stayed blocked longer than the timeout and none of them can be released by a
 thread that still runs, it reports once a ``deadlock`` finding: the wait-for
 cycle among threads, and each thread's wait, held locks and stack.
 
 Only the blocking path registers: an acquisition that succeeds at once costs
-nothing.  Blocking waits poll in short chunks, so that under ``pytest
---lockdep`` the watchdog can abort the threads of a deadlock with
+nothing.  Under ``pytest --lockdep`` (``abort``) blocking waits poll in short
+chunks, so that the watchdog can abort the threads of a deadlock with
 ``DeadlockError`` and the test fails instead of hanging.
 
 Who can release a wait (its *targets*):
@@ -303,8 +304,6 @@ class Watchdog:
         ts = self.rt.threads.get(ident)
         if ts is not None:
             return ts.name
-        import threading
-
         t = threading._active.get(ident)  # type: ignore[attr-defined]
         return t.name if t is not None else f"thread-{ident}"
 

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 
@@ -75,12 +76,12 @@ done.acquire()  # nothing else will ever release it
 class Hanging:
     """A program run under ``python -m lockdep --hang-timeout 1``, its stderr read as it comes."""
 
-    def __init__(self, tmp_path: Path, source: str, *options: str):
+    def __init__(self, tmp_path: Path, source: str):
         script = tmp_path / "prog.py"
         script.write_text(textwrap.dedent(source))
         self.json = tmp_path / "findings.json"
         self.p = subprocess.Popen([sys.executable, "-m", "lockdep", "--hang-timeout", "1", "--json", str(self.json),
-                                   *options, str(script)], cwd=tmp_path, env=env(), text=True,
+                                   str(script)], cwd=tmp_path, env=env(), text=True,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines: list[str] = []
         self.reported = threading.Event()
@@ -95,12 +96,8 @@ class Hanging:
 
     def report_while_hanging(self) -> str:
         """The deadlock report, printed while the process still runs (a guard, not a timing)."""
-        try:
-            assert self.reported.wait(60), "no deadlock report:\n" + "".join(self.lines)
-            assert self.p.poll() is None, "the process ended by itself"
-        except BaseException:
-            self.p.kill()
-            raise
+        assert self.reported.wait(60), "no deadlock report:\n" + "".join(self.lines)
+        assert self.p.poll() is None, "the process ended by itself"
         text = "".join(self.lines)
         return text[text.index("WARNING: deadlock detected"):]
 
@@ -118,12 +115,28 @@ class Hanging:
         return json.loads(self.json.read_text())["findings"]
 
 
+@pytest.fixture
+def hanging(tmp_path: Path) -> Iterator[Callable[[str], Hanging]]:
+    """Starts a hanging program; whatever the test's outcome, the process does not outlive it."""
+    progs: list[Hanging] = []
+
+    def start(source: str) -> Hanging:
+        progs.append(Hanging(tmp_path, source))
+        return progs[-1]
+
+    yield start
+    for prog in progs:
+        if prog.p.poll() is None:
+            prog.p.kill()
+            prog.p.wait()
+
+
 def rotations(cycle: list[str]) -> list[list[str]]:
     return [cycle[i:] + cycle[:i] for i in range(len(cycle))]
 
 
-def test_actors_waiting_on_each_others_futures(tmp_path):
-    prog = Hanging(tmp_path, ACTORS)
+def test_actors_waiting_on_each_others_futures(hanging):
+    prog = hanging(ACTORS)
     text = prog.report_while_hanging()
     assert "wait-for cycle:" in text
     assert "actor_a_0 waits for future __main__.answer_b at 0x" in text and ", run by actor_b_0\n" in text
@@ -139,8 +152,8 @@ def test_actors_waiting_on_each_others_futures(tmp_path):
     assert [t["wait"]["kind"] for t in dl["threads"]] == ["future", "future", "future"]
 
 
-def test_abba_that_really_hangs(tmp_path):
-    prog = Hanging(tmp_path, ABBA)
+def test_abba_that_really_hangs(hanging):
+    prog = hanging(ABBA)
     text = prog.report_while_hanging()
     cycle = text[text.index("wait-for cycle:"):text.index("blocked on it:")]
     assert "one waits for Lock (prog.b) at 0x" in cycle and ", held by two\n" in cycle
@@ -156,16 +169,16 @@ def test_abba_that_really_hangs(tmp_path):
     assert dl["cycle"] in rotations(["one", "two"]) and sorted(dl["classes"]) == ["(thread)one", "prog.a", "prog.b"]
 
 
-def test_waiting_for_a_lock_it_holds_itself(tmp_path):
-    prog = Hanging(tmp_path, SELF_LOCK)
+def test_waiting_for_a_lock_it_holds_itself(hanging):
+    prog = hanging(SELF_LOCK)
     text = prog.report_while_hanging()
     assert ("a thread waits for itself:\n MainThread waits for Lock (prog.done) at 0x" in text
             and "held by itself; no other thread is left to release it" in text)
     assert prog.stop(signal.SIGTERM) != 0
 
 
-def test_event_nobody_sets_while_the_pool_is_idle(tmp_path):
-    prog = Hanging(tmp_path, """
+def test_event_nobody_sets_while_the_pool_is_idle(hanging):
+    prog = hanging("""
         import threading
         from concurrent.futures import ThreadPoolExecutor
 

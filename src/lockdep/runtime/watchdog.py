@@ -4,8 +4,7 @@ Lock-order validation reports a deadlock before it happens, but only once a
 dependency was recorded; two actors that wait on each other's futures never
 record one.  The watchdog keeps a registry of the threads blocked in
 instrumented waits (a lock, a condition, a future, a thread join), and a
-watcher thread, started with the first blocking wait, that wakes every
-fraction of the timeout.  When threads have
+watcher thread that wakes every fraction of the timeout.  When threads have
 stayed blocked longer than the timeout and none of them can be released by a
 thread that still runs, it reports once a ``deadlock`` finding: the wait-for
 cycle among threads, and each thread's wait, held locks and stack.
@@ -127,7 +126,7 @@ class Watchdog:
             return w
         w = Wait(ts, kind, obj, frame, pushed)
         self.blocked[w.ident] = w
-        if self._stop is None and not self._stopped:  # the watcher starts when first needed
+        if self._stop is None and not self._stopped:  # in a forked child: the watcher starts when needed
             self.start()
         return w
 
@@ -397,7 +396,10 @@ def install(rt: Any, timeout: float, abort: bool = False) -> Watchdog | None:
     uninstall()
     if timeout <= 0:
         return None
-    current = Watchdog(rt, timeout, abort)  # its watcher starts with the first blocking wait
+    # Started now, not with the first blocking wait: tests that count threads (CPython's own
+    # wait_threads_exit) see it before they start counting.
+    current = Watchdog(rt, timeout, abort)
+    current.start()
     return current
 
 

@@ -26,6 +26,8 @@ HELP_SARIF = "write the session's lockdep findings as SARIF 2.1.0 to PATH (GitHu
 HELP_STYLE = "text layout of lockdep reports: 'python' (default) or 'kernel' (also LOCKDEP_STYLE)"
 HELP_INI = "lockdep mode: off, fail or warn (the command line wins)"
 MODES = ("fail", "warn")
+HELP_HANG = ("fail a test whose threads stay deadlocked in waits for SECONDS, with the wait-for cycle "
+             "(default 10, also LOCKDEP_HANG_TIMEOUT; 0: off)")
 
 _RUNTIME = pytest.StashKey[Any]()
 _MODE = pytest.StashKey[str]()
@@ -45,6 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lockdep-html", default=None, metavar="PATH", help=HELP_HTML)
     group.addoption("--lockdep-sarif", default=None, metavar="PATH", help=HELP_SARIF)
     group.addoption("--lockdep-style", choices=("python", "kernel"), default=None, help=HELP_STYLE)
+    group.addoption("--lockdep-hang-timeout", action="store", default=None, metavar="SECONDS", help=HELP_HANG)
     parser.addini("lockdep", HELP_INI, default="off")
     from .pytest_history import add_options as add_history_options
 
@@ -69,7 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from .errors import InputError
     from .report import outputs
-    from .runtime import enable
+    from .runtime import enable, watchdog
 
     json_path = config.getoption("--lockdep-json") or os.environ.get("LOCKDEP_JSON")
     try:
@@ -78,10 +81,17 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"lockdep: {e}") from None
     if config.getoption("--lockdep-style"):
         os.environ["LOCKDEP_STYLE"] = config.getoption("--lockdep-style")
+    try:
+        hang = watchdog.timeout_setting(config.getoption("--lockdep-hang-timeout"), "--lockdep-hang-timeout",
+                                        watchdog.DEFAULT_TIMEOUT)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
     config.stash[_MODE] = mode
     config.stash[_SEEN] = 0
     config.stash[_CHARGED] = []
-    config.stash[_RUNTIME] = enable(quiet=True, summary=False, json_path=json_path)
+    # a deadlocked test's waits raise DeadlockError: the test fails with the report instead of hanging
+    config.stash[_RUNTIME] = enable(quiet=True, summary=False, json_path=json_path, hang_timeout=hang,
+                                    hang_abort=True)
     from .pytest_history import SessionHistory  # --lockdep-db, xdist workers, --lockdep-baseline
 
     config.pluginmanager.register(SessionHistory(config, config.stash[_RUNTIME], mode), "lockdep-history")
@@ -134,8 +144,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     item.config.stash[_CHARGED].extend((item.nodeid, f) for f in new)
     text = _text(item.nodeid, new)
     n = len(new)
-    if item.config.stash[_MODE] == "fail" and not report.failed:
-        report.outcome = "failed"
+    from .runtime import DeadlockError
+
+    aborted = call.excinfo is not None and call.excinfo.errisinstance(DeadlockError)
+    if item.config.stash[_MODE] == "fail" and (not report.failed or aborted):
+        report.outcome = "failed"  # a hang aborted by the watchdog fails with its report, not a traceback
         report.longrepr = f"lockdep found {n} problem{'s' if n != 1 else ''} during this test:\n{text}"
     else:
         report.sections.append((f"lockdep ({call.when})", text))

@@ -14,8 +14,10 @@ BAD_UNLOCK = "bad_unlock_balance"
 HELD_AT_EXIT = "held_lock_at_exit"
 HELD_FREED = "held_lock_freed"
 HELD_AT_FORK = "held_lock_at_fork"
+DEADLOCK = "deadlock"  # a wait-for cycle among threads that really hang (the runtime's hang watchdog)
 
-KINDS = (CIRCULAR, RECURSIVE, INCONSISTENT, IRQ_INVERSION, BAD_UNLOCK, HELD_AT_EXIT, HELD_FREED, HELD_AT_FORK)
+KINDS = (CIRCULAR, RECURSIVE, INCONSISTENT, IRQ_INVERSION, BAD_UNLOCK, HELD_AT_EXIT, HELD_FREED, HELD_AT_FORK,
+         DEADLOCK)
 
 
 @dataclass

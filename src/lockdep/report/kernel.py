@@ -239,6 +239,40 @@ def render_held(f: Finding) -> list[str]:
     return out
 
 
+def render_deadlock(f: Finding) -> list[str]:
+    """The hang watchdog's report: the wait-for cycle, then each thread like a faulthandler
+    dump plus its wait and the locks it holds."""
+    d = f.details
+    threads = d["threads"]
+    out = _rule("WARNING: deadlock detected")
+    out.append(f"{len(threads)} thread{'s' if len(threads) != 1 else ''} blocked for more than {d['timeout']:g} s "
+               "in waits that no running thread can end:")
+
+    def edge(t: dict) -> str:
+        by = " or ".join("itself" if n == t["thread"] else n for n in t["waits_for"])
+        if t["or_any_thread"]:
+            by = f"{by}; no other thread is left to release it" if by else "any thread; none is left to do it"
+        return f" {t['thread']} waits for {t['wait']['what']}" + (f", {t['how']} {by}" if t["how"] else "")
+
+    n = len(d["cycle"])
+    if n:
+        out += ["", "wait-for cycle:" if n > 1 else "a thread waits for itself:"] + [edge(t) for t in threads[:n]]
+    if threads[n:]:
+        out += ["", "blocked on it:" if n else "blocked:"] + [edge(t) for t in threads[n:]]
+    for t in threads:
+        w = t["wait"]
+        out += ["", f"{t['thread']} (ident {t['ident']}), blocked for {t['blocked_for']:g} s:",
+                f" waiting for {w['what']}" + (f", at: {w['site']}" if w["site"] else "")]
+        held = t["held"]
+        out.append(f" {len(held)} lock{'s' if len(held) != 1 else ''} held by {t['thread']}" + (":" if held else "."))
+        out += [f" #{i}: ({h['class']}) {h['lock']}, at: {h['site']}" for i, h in enumerate(held)]
+        out += [" stack (innermost first):"] + _stack_lines(t["stack"], None, "  ")
+    out += ["", " *** DEADLOCK ***"]
+    if d.get("aborted"):
+        out.append(" (the waits of these threads were aborted with lockdep.runtime.DeadlockError)")
+    return out
+
+
 _RENDER = {
     F.CIRCULAR: render_circular,
     F.RECURSIVE: render_recursive,
@@ -248,6 +282,7 @@ _RENDER = {
     F.HELD_AT_EXIT: render_held,
     F.HELD_FREED: render_held,
     F.HELD_AT_FORK: render_held,
+    F.DEADLOCK: render_deadlock,
 }
 
 
@@ -303,6 +338,10 @@ def hint(f: Finding) -> str:
     if f.kind == F.HELD_AT_FORK:
         return ("do not fork while other threads hold locks: take and release them around the fork "
                 "(os.register_at_fork), or use the 'spawn'/'forkserver' start method")
+    if f.kind == F.DEADLOCK:
+        return ("each of these threads waits for the next: break the cycle in one place -- take the locks in one "
+                "order, or do not wait for a future, thread or condition while holding what its worker or "
+                "signaller needs (a work item that waits on a future of its own executor's queue can starve it)")
     return ""
 
 

@@ -12,7 +12,7 @@ from typing import IO, Any, Iterator
 
 from ..engine.findings import Finding
 from ..report.console import print_findings
-from . import patch, primitives
+from . import patch, primitives, watchdog
 from .state import Runtime
 
 _exit_hook_registered = False
@@ -25,11 +25,15 @@ def runtime() -> Runtime | None:
 
 
 def enable(*, json_path: str | None = None, trace_path: str | None = None, stream: IO[str] | None = None,
-           quiet: bool = False, summary: bool | str = True) -> Runtime:
+           quiet: bool = False, summary: bool | str = True, hang_timeout: float | None = None,
+           hang_abort: bool = False) -> Runtime:
     """Instrument ``threading`` from now on.  Findings are printed to ``stream``
     (stderr) as they are detected; at exit a summary is printed (``summary="findings"``:
     only if there were any) and the findings written to ``json_path``.  Environment defaults: LOCKDEP_JSON,
-    LOCKDEP_TRACE."""
+    LOCKDEP_TRACE, LOCKDEP_HANG_TIMEOUT.
+
+    ``hang_timeout`` (seconds, 0 or None: off) starts the hang watchdog: threads blocked that long
+    in a deadlock are reported; with ``hang_abort`` their waits raise ``DeadlockError``."""
     global _exit_hook_registered
     if primitives.current is not None:
         return primitives.current
@@ -55,6 +59,13 @@ def enable(*, json_path: str | None = None, trace_path: str | None = None, strea
     rt = Runtime(on_finding=on_finding, trace=trace)
     _options.update(json_path=json_path, stream=out, summary=False if quiet else summary)
     patch.install(rt)
+    if hang_timeout is None:
+        try:
+            hang_timeout = watchdog.timeout_setting(None, watchdog.ENV, 0)
+        except ValueError as e:
+            print(f"lockdep: {e} (hang watchdog off)", file=sys.stderr)
+            hang_timeout = 0
+    watchdog.install(rt, hang_timeout, hang_abort)
     if not _exit_hook_registered:
         atexit.register(_at_exit)
         _exit_hook_registered = True
@@ -66,6 +77,7 @@ def disable() -> Runtime | None:
     rt = primitives.current
     if rt is not None:
         rt.checkpoint()
+    watchdog.uninstall()
     patch.uninstall()
     if rt is not None and rt.trace is not None:
         rt.trace.close()

@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fail", action="store_true", help="exit 1 if anything was found (after the program's output)")
     p.add_argument("--quiet", action="store_true", help="no reports on stderr (use with --json)")
     outputs.add_options(p)
+    p.add_argument("--hang-timeout", metavar="SECONDS", default=None,
+                   help="report threads deadlocked in waits for this long (default 10, also "
+                        "LOCKDEP_HANG_TIMEOUT; 0: off)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, like python -m")
     from . import history
 
@@ -35,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from . import watchdog
     from .api import enable
 
     if not args.module and not args.program:
@@ -57,13 +61,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ["LOCKDEP_JSON"] = os.path.abspath(args.json)
     if args.trace:
         os.environ["LOCKDEP_TRACE"] = os.path.abspath(args.trace)
+    try:
+        hang = watchdog.timeout_setting(args.hang_timeout, "--hang-timeout", watchdog.DEFAULT_TIMEOUT)
+    except ValueError as e:
+        print(f"lockdep: {e}", file=sys.stderr)
+        return 2
+    os.environ[watchdog.ENV] = f"{hang:g}"  # subprocesses watch their hangs too
     from . import history
 
     history.check_options(args)  # --db, --baseline: a bad file stops here (exit 2)
-    rt = enable(json_path=args.json, trace_path=args.trace, quiet=args.quiet)
+    rt = enable(json_path=args.json, trace_path=args.trace, quiet=args.quiet, hang_timeout=hang)
     history.start(rt)
     status = _run_program(args)
-    _join_threads()
+    _exit_if_deadlocked(status)
+    try:
+        _join_threads()
+    except KeyboardInterrupt:
+        _exit_if_deadlocked(130)
+        raise
     rt.report_orphans()  # held-back cycles and locks left held by ended threads, before the verdict
     outputs.write(rt.validator.findings, rt.validator.summary(), sarif=args.sarif, html=args.html, style=args.style,
                   title=f"lockdep: {' '.join(args.program) if not args.module else '-m ' + args.module}")
@@ -124,6 +139,20 @@ def _run_program(args: argparse.Namespace) -> int:
     finally:
         sys.modules["__main__"] = main_mod
     return 0
+
+
+def _exit_if_deadlocked(status: int) -> None:
+    """Threads the hang watchdog found deadlocked never end: rather than wait for them
+    forever (as the interpreter would at exit), write the results and leave."""
+    from . import watchdog
+    from .api import _at_exit
+
+    wd = watchdog.current
+    if wd is not None and wd.deadlocked:
+        _at_exit()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status or 1)
 
 
 def _join_threads() -> None:

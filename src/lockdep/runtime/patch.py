@@ -6,6 +6,7 @@ Originals are captured at import, so re-installing never wraps a wrapper.
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import builtins
 import concurrent.futures as _cf
@@ -23,7 +24,7 @@ from ..engine.usage import HANDLER_CTX
 from ..engine.graph import Node
 from ..engine.task import HeldLock
 from ..engine.usage import MASK_TABLE
-from . import primitives, sites
+from . import primitives, sites, watchdog
 from .state import _WRAPPER_CODE, Runtime, ThreadState
 
 _getframe = sys._getframe
@@ -33,6 +34,7 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (threading.Thread, "__init__"), (threading.Thread, "_bootstrap_inner"), (threading.Thread, "join"),
                       (_cf_base.Future, "result"), (_cf_base.Future, "exception"),
                       (_cf_thread._WorkItem, "__init__"), (_cf_thread._WorkItem, "run"),
+                      (_cf_thread.ThreadPoolExecutor, "submit"),
                       (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
                       (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__"),
                       (asyncio.Lock, "__init__"), (asyncio.Lock, "acquire"), (asyncio.Lock, "release"),
@@ -87,8 +89,20 @@ def _join(self: threading.Thread, timeout: float | None = None) -> None:
     rt = primitives.current
     if rt is None or timeout is not None or self is threading.current_thread() or not self._started.is_set():
         return _orig(threading.Thread, "join")(self, timeout)
-    rt.wait(rt.thread(), thread_event(self), _getframe(1))
-    return _orig(threading.Thread, "join")(self, timeout)
+    ts = rt.thread()
+    rt.wait(ts, thread_event(self), _getframe(1))
+    wd = watchdog.current
+    if wd is None:
+        return _orig(threading.Thread, "join")(self, timeout)
+    w = wd.enter(ts, "thread", self, _getframe(1))
+    try:  # in chunks if the watchdog may abort it
+        join = _orig(threading.Thread, "join")
+        join(self, wd.chunk)
+        while self.is_alive():
+            w.check()
+            join(self, wd.chunk)
+    finally:
+        wd.leave(w)
 
 
 # ------------------------------------------------------------------ futures
@@ -100,6 +114,8 @@ def _work_item_init(self: Any, future: Any, fn: Callable, args: Any, kwargs: Any
 
 def _work_item_run(self: Any) -> None:
     rt = primitives.current
+    if watchdog.current is not None:
+        self.future._ld_worker = _thread.get_ident()  # who can complete it (the watchdog's wait-for graph)
     ev = getattr(self.future, "_ld_event", None)
     if rt is None or ev is None:
         return _orig(_cf_thread._WorkItem, "run")(self)
@@ -109,6 +125,26 @@ def _work_item_run(self: Any) -> None:
         return _orig(_cf_thread._WorkItem, "run")(self)
     finally:
         rt.signal(ts, ev)
+
+
+def _submit(self: Any, fn: Callable, /, *args: Any, **kwargs: Any) -> Any:
+    f = _orig(_cf_thread.ThreadPoolExecutor, "submit")(self, fn, *args, **kwargs)
+    if watchdog.current is not None:
+        f._ld_executor = self  # while it is queued, the executor's workers can run it
+    return f
+
+
+def _watched(futures: Any, frame: Any) -> Any:
+    """Register a wait for futures with the hang watchdog (their conditions' waits poll for aborts)."""
+    wd = watchdog.current
+    rt = primitives.current
+    return wd.enter(rt.thread(), "future", list(futures), frame) if wd is not None and rt is not None else None
+
+
+def _unwatched(w: Any) -> None:
+    wd = watchdog.current
+    if w is not None and wd is not None:
+        wd.leave(w)
 
 
 def _future_wait(futures: Any, frame: Any) -> None:
@@ -124,7 +160,11 @@ def _waited(method: str) -> Callable:
     def wrapper(self: Any, timeout: float | None = None) -> Any:
         if timeout is None:
             _future_wait([self], _getframe(1))
-        return _orig(_cf_base.Future, method)(self, timeout)
+        w = _watched([self], _getframe(1)) if timeout is None else None
+        try:
+            return _orig(_cf_base.Future, method)(self, timeout)
+        finally:
+            _unwatched(w)
 
     wrapper.__name__ = method
     return wrapper
@@ -134,14 +174,32 @@ def _wait(fs: Any, timeout: float | None = None, return_when: str = _cf_base.ALL
     fs = list(fs) if not isinstance(fs, (set, frozenset, list, tuple)) else fs
     if timeout is None:
         _future_wait(fs, _getframe(1))
-    return _orig(_cf_base, "wait")(fs, timeout, return_when)
+    w = _watched(fs, _getframe(1)) if timeout is None else None
+    try:
+        return _orig(_cf_base, "wait")(fs, timeout, return_when)
+    finally:
+        _unwatched(w)
 
 
 def _as_completed(fs: Any, timeout: float | None = None) -> Any:
     fs = list(fs)
     if timeout is None:
         _future_wait(fs, _getframe(1))
-    return _orig(_cf_base, "as_completed")(fs, timeout)
+    it = _orig(_cf_base, "as_completed")(fs, timeout)
+    return _as_completed_watched(it, fs, _getframe(1)) if timeout is None and watchdog.current is not None else it
+
+
+def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
+    """Each step of ``as_completed`` is a wait for the futures not yet done."""
+    while True:
+        w = _watched([f for f in fs if not f.done()] or fs, frame)
+        try:
+            f = next(it)
+        except StopIteration:
+            return
+        finally:
+            _unwatched(w)
+        yield f
 
 
 # ------------------------------------------------------- interrupting contexts
@@ -436,6 +494,7 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (_cf_base.Future, "exception"): _waited("exception"),
     (_cf_thread._WorkItem, "__init__"): _work_item_init,
     (_cf_thread._WorkItem, "run"): _work_item_run,
+    (_cf_thread.ThreadPoolExecutor, "submit"): _submit,
     (_cf_base, "wait"): _wait,
     (_cf_base, "as_completed"): _as_completed,
     (_cf, "wait"): _wait,
@@ -456,13 +515,39 @@ PATCHES: dict[tuple[Any, str], Any] = {
 }
 
 
+class _CSlowPath:
+    """What the C core calls back on its slow path (``acquire``/``release``): the runtime's.
+    Bridge until _speedups.c calls ``watchdog.block_on_lock`` for a contended acquisition
+    itself: a blocking acquisition on the slow path first waits, registered with the hang
+    watchdog, until the lock is free, then lets the C core take it."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self.release = rt.release
+
+    def __getattr__(self, name: str) -> Any:  # any other callback the C core looks up: the runtime's
+        return getattr(self.rt, name)
+
+    def acquire(self, lock: Any, frame: Any, trylock: bool = False, **kwargs: Any) -> Any:
+        h = self.rt.acquire(lock, frame, trylock, **kwargs)
+        wd = watchdog.current
+        if wd is not None and not trylock:
+            try:
+                wd.block_on_lock(lock, frame, pushed=True)
+                lock._block.release()  # free now: the C core takes it next
+            except BaseException:
+                self.rt.release(lock)
+                raise
+        return h
+
+
 def install(rt: Runtime) -> None:
     global _fork_hooks_registered
     primitives.current = rt
     if primitives._speedups is not None:
         v = rt.validator
         try:
-            primitives._speedups.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock,
+            primitives._speedups.bind(_CSlowPath(rt), v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock,
                                       ThreadState, Node, MASK_TABLE[0], rt.trace is None)
         except RuntimeError:
             pass  # a subinterpreter: the main interpreter owns the C core; locks here stay plain

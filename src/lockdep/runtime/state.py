@@ -327,7 +327,13 @@ class Runtime:
         if not lock._ld_owner_bound and any(h.lock is lock for h in ts.held):
             return self._self_wait(ts, lock, frame)
         self.acquire(lock, frame, push=False)
-        lock._block.acquire()
+        from . import watchdog  # (imports this module)
+
+        wd = watchdog.current
+        if wd is None:
+            lock._block.acquire()
+        else:  # registered with the hang watchdog, abortable
+            wd.block_on_lock(lock, frame)
         if nid not in self.handoff and not self.fast_acquire(lock, frame):
             self.acquire(lock, frame)
         return True

@@ -641,6 +641,11 @@ def read_text_file(path: str) -> list[str]:
             data = gzip.decompress(data)
     except (OSError, EOFError) as e:
         raise InputError(path, None, f"cannot read: {getattr(e, 'strerror', None) or e}") from None
+    if not data.strip():
+        raise InputError(path, None, "empty: no kernel log text")
+    head = data[:65536]
+    if b"\x00" in head or sum(c < 9 or 13 < c < 32 for c in head) > len(head) // 100:
+        raise InputError(path, None, "binary data, not a kernel log or report text")
     return data.decode("utf-8", "replace").splitlines()
 
 

@@ -39,6 +39,7 @@ _GLUE = r"(?:\S*[@:~]\S*[#$]|#|(?:not )?ok \d+ [^\[\n]*?)[ \t]+(?=<\d>|\[[ \t]*\
 # quote). Removed in one pass over the whole text (a constant replacement stays in C).
 _HEAD = re.compile(rf"^(?:(?:[ \t]{{0,3}}>)+ ?)?(?:{_GLUE})?(?:[ \t]*(?:{_OTHER_PREFIX}|\[[ \t]*[TC]\d+\] ?))*",
                    re.M)
+_ADDRESS_ONLY = re.compile(r"^\s*(?:#\d+:\s*)?[0-9a-f]{8,16}$")
 _PTRVAL = re.compile(r"\(____ptrval____\)\s?")
 
 
@@ -95,6 +96,8 @@ def unmangle(lines: Iterable[str]) -> Unmangled:
         text = _PTRVAL.sub("", text)
     text = _TRAILING.sub("", _HEAD.sub("", text))
     texts = text.split("\n")
+    if _MAIL.search(text[:20000]):
+        _rejoin_rewrapped(raw, texts)
     cids: list[str | None] = [None] * len(texts)
     if _CID.search(text) or _CID.search("\n".join(raw[:200])):
         for i, r in enumerate(raw):
@@ -114,6 +117,28 @@ def unmangle(lines: Iterable[str]) -> Unmangled:
     return Unmangled(texts, numbers, cids)
 
 
+_MAIL = re.compile(r"^(?:>|From: |Subject: |Date: |On .* wrote:$)", re.M)
+# words that begin a line of a report: such a line is not the tail of a re-wrapped one
+_OWN_LINE = re.compile(r"^(?:but |which |the |-> |other |Chain |Possible|CPU|Hardware|Call |stack |[=*#\[<>-]|[0-9]+ locks? |"
+                       r"no locks |WARNING|BUG|INFO|DEPT|Dept|context|summary|irq event|hardirqs|softirqs|"
+                       r"[A-Z][a-z]+ [a-z]+ [a-z]+ )")
+
+
+def _rejoin_rewrapped(raw: list[str], texts: list[str]) -> None:
+    """A mailer wrapped a long line at 72-80 columns: its tail sits at column 0 of the next line, without the
+    quote markers and prefixes the line had. Join such tails back (in place; the tail's line becomes empty)."""
+    prev = -1
+    for i in range(len(texts)):
+        t = texts[i]
+        if prev >= 0 and t and t == raw[i] and not t[0].isspace() and len(raw[prev]) >= 60 and \
+                not _OWN_LINE.match(t) and texts[prev]:
+            p = texts[prev]
+            texts[prev] = p + t if p.endswith(("-", "(")) or t[0] in "{)" else f"{p} {t}"
+            texts[i] = ""
+            continue
+        prev = i
+
+
 def rejoin(lines: list[str], j: int) -> str:
     """Line ``j`` with the continuation lines a mailer broke off it, while a parenthesis is still open.
 
@@ -121,7 +146,8 @@ def rejoin(lines: list[str], j: int) -> str:
     """
     text = lines[j]
     k = j + 1
-    while k < len(lines) and k <= j + 3 and (text.count("(") > text.count(")") or text.endswith("}-")):
+    while k < len(lines) and k <= j + 3 and (text.count("(") > text.count(")") or text.endswith("}-") or
+                                             _ADDRESS_ONLY.match(text)):
         nxt = lines[k]
         if not nxt.strip() or nxt.startswith((" ", "\t")):
             break

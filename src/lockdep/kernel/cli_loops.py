@@ -8,6 +8,7 @@ import sys
 from ..errors import InputError
 from ..files import check_text, check_writable, write_text
 from .cli_splat import expand
+from .aliases import why
 from .loops import Loop, MergedGraph, dumps, merge_files
 
 HELP = "merge kernel reports and traces into one graph and compute which dependencies to cut to break every loop"
@@ -40,12 +41,16 @@ def describe(mg: MergedGraph, loops: list[Loop]) -> list[str]:
         total = sum(c.weight for c in lp.cuts)
         out.append(f"  cut {len(lp.cuts)} dependenc{'y' if len(lp.cuts) == 1 else 'ies'} (weight {total}, {how}):")
         for c in lp.cuts:
-            out.append(f"    {c.frm} --> {c.to}   resolves cycles {', '.join(map(str, c.resolves))}; "
+            dep = mg.edges[(c.frm, c.to)].dep if (c.frm, c.to) in mg.edges else "lock"
+            dep = "" if dep == "lock" else f" ({dep}: cross-release)"
+            out.append(f"    {c.frm} --> {c.to}{dep}   resolves cycles {', '.join(map(str, c.resolves))}; "
                        f"{c.weight} code site{'s' if c.weight != 1 else ''}")
             for w in c.witnesses[:4]:
                 out.append(f"      {w.text()}")
     if not loops:
         out.append("no loops: no reported cycle")
+    for old, new in sorted(mg.aliases.items()):
+        out.append(f"alias: {old} = {new} ({why(old)})")
     return out
 
 

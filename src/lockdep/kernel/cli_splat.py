@@ -8,7 +8,7 @@ import json
 import sys
 
 from ..files import check_text
-from .splat import CIRCULAR, Splat, SplatError, meaningful_frames, parse_files
+from .splat import CIRCULAR, Splat, SplatError, meaningful_frames, merge_identical, parse_files
 
 HELP = "read kernel lockdep reports (dmesg, console logs, syzbot reports) and summarise each"
 
@@ -39,7 +39,7 @@ def read_all(patterns: list[str]) -> tuple[list[Splat], list[SplatError]]:
     for splats, errs in parse_files(expand(patterns)):
         reports += splats
         errors += errs
-    return reports, errors
+    return merge_identical(reports), errors
 
 
 def describe(s: Splat) -> list[str]:
@@ -48,12 +48,17 @@ def describe(s: Splat) -> list[str]:
         head += f" (Linux {s.kernel})"
     if s.task:
         head += f", task {s.task}"
+    if s.detector != "lockdep":
+        head += f" [{s.detector}]"
+    if s.count > 1:
+        head += f"; seen {s.count} times: {', '.join(s.seen_at)}"
     out = [head]
     if s.kind == CIRCULAR:
         out.append("  cycle: " + " --> ".join(s.classes) + f" --> {s.classes[0]}")
         for e in s.edges:
             by = meaningful_frames(e.stack)
-            out.append(f"    {e.frm} --> {e.to}" + (f"  by {' <- '.join(f + '()' for f in by)}" if by else ""))
+            dep = "" if e.dep == "lock" else f" ({e.dep})"
+            out.append(f"    {e.frm} --> {e.to}{dep}" + (f"  by {' <- '.join(f + '()' for f in by)}" if by else ""))
     elif s.classes:
         out.append("  classes: " + ", ".join(s.classes))
         for e in s.edges:
@@ -62,6 +67,8 @@ def describe(s: Splat) -> list[str]:
         out.append(f"  {s.detail}")
     if s.held:
         out.append("  held: " + ", ".join(s.held))
+    for old, new in s.aliases.items():
+        out.append(f"  alias: {old} = {new}")
     return out
 
 

@@ -61,12 +61,13 @@ class Recorder(Validator):
         return ts.name, [self._held(h) for h in ts.held]
 
     # -- the steps ---------------------------------------------------------
-    def lock_init(self, lock: str, cls: str, kind: str = "mutex", site: Any = None, line: int = 0) -> None:
+    def lock_init(self, lock: str, cls: str, kind: str = "mutex", site: Any = None, line: int = 0,
+                  order: str = "class") -> None:
         if site is not None and cls not in self.class_sites:
             self.part.steps.append((SITE, None, cls, str(site)))
-        super().lock_init(lock, cls, kind, site, line)
+        super().lock_init(lock, cls, kind, site, line, order)
 
-    def _validate_chain(self, ts: TaskState, nxt: HeldLock, head: bool) -> None:
+    def _validate_chain(self, ts: TaskState, nxt: HeldLock, head: bool) -> bool:
         # the chain the validator keys its cache on: the run of held entries in nxt's context
         held = ts.held
         j = len(held)
@@ -78,7 +79,7 @@ class Recorder(Validator):
         self._chain = (nxt.ctx, *((name(h.node), h.read) for h in held[j:]), (name(nxt.node), nxt.read))
         self.part.chains.add(self._chain)
         try:
-            super()._validate_chain(ts, nxt, head)
+            return super()._validate_chain(ts, nxt, head)
         finally:
             self._chain = None
 

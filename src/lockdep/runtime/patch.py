@@ -547,7 +547,7 @@ def install(rt: Runtime) -> None:
     if primitives._speedups is not None:
         v = rt.validator
         try:
-            primitives._speedups.bind(_CSlowPath(rt), v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock,
+            primitives._speedups.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock,
                                       ThreadState, Node, MASK_TABLE[0], rt.trace is None)
         except RuntimeError:
             pass  # a subinterpreter: the main interpreter owns the C core; locks here stay plain

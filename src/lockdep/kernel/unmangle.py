@@ -1,6 +1,6 @@
 """Undo what mail, loggers and bug trackers do to a kernel report before the parser sees it.
 
-One pass per line, in the order the mangling was applied (outermost first):
+In the order the mangling was applied (outermost first):
 
 1. container: quoted-printable bodies decoded (soft line breaks joined), CRLF,
    markdown code fences, rsyslog ``#012`` newline escapes;
@@ -9,13 +9,15 @@ One pass per line, in the order the mangling was applied (outermost first):
    ``dmesg -x`` facility/level (``kern  :warn  :``), printk levels ``<4>``,
    timestamps (blanked ``[ ]`` and ``[    2.05 ]`` too), caller ids
    ``[ T123]`` / ``[T75672]`` / ``[ C1]``, and a shell prompt or kselftest
-   ``#`` glued before them;
-4. pointers: ``(____ptrval____)`` before a class name is dropped.
+   ``#`` glued before them (2 and 3 are one regex pass over the whole text);
+4. pointers: ``(____ptrval____)`` before a class name is dropped;
+5. in mail, lines a mailer wrapped are joined back (``_rejoin_rewrapped``).
 
 Each output line keeps the number of the input line it came from and its
 caller id (``T123``/``C1``), which the reader uses to drop lines of other
-tasks and CPUs interleaved into a report.  Re-wrapped lines are rejoined by the
-reader, where it knows that a class name is open (see ``rejoin``).
+tasks and CPUs interleaved into a report.  Where a class name or usage string
+is still open at the end of a line (printk continuation, a wrap inside
+brackets), the reader joins the next line too (``rejoin``).
 """
 
 from __future__ import annotations
@@ -41,8 +43,6 @@ _HEAD = re.compile(rf"^(?:(?:[ \t]{{0,3}}>)+ ?)?(?:{_GLUE})?(?:[ \t]*(?:{_OTHER_
                    re.M)
 _ADDRESS_ONLY = re.compile(r"^\s*(?:#\d+:\s*)?[0-9a-f]{8,16}$")
 _PTRVAL = re.compile(r"\(____ptrval____\)\s?")
-
-
 _CID = re.compile(r"\[[ \t]*([TC]\d+)\]")
 _TRAILING = re.compile(r"[ \t]+$", re.M)
 

@@ -41,8 +41,8 @@ def test_queue_consumer_holding_a_lock_the_producer_needs(tmp_path):
 
 
 def test_lock_taken_in_a_signal_handler(tmp_path):
-    p, found = lockdep_json(EXAMPLES / "signal_queue.py", tmp_path)
-    assert kinds(found) == [("inconsistent_lock_state", ["signal_queue.events.mutex"])]
+    p, found = lockdep_json(EXAMPLES / "signal_counter.py", tmp_path)
+    assert kinds(found) == [("inconsistent_lock_state", ["signal_counter.stats_lock"])]
     assert found[0]["state"] == "HANDLER"
     assert "on_hangup" in json.dumps(found[0])  # the handler's frame is named
 
@@ -104,7 +104,7 @@ def test_env_var_activation_and_subprocesses(tmp_path):
 
 
 def test_recorded_trace_replays_to_the_same_findings(tmp_path):
-    for name in ("bank_transfer.py", "join_under_lock.py", "queue_consumer_lock.py", "signal_queue.py"):
+    for name in ("bank_transfer.py", "join_under_lock.py", "queue_consumer_lock.py", "signal_counter.py"):
         trace = tmp_path / f"{name}.jsonl"
         p, found = lockdep_json(EXAMPLES / name, tmp_path, "--trace", str(trace))
         r = run(["-m", "lockdep", "replay", "--json", str(trace)])

@@ -8,7 +8,7 @@ import json
 import textwrap
 from pathlib import Path
 
-from runtime_helpers import kinds, run
+from runtime_helpers import EXAMPLES, kinds, lockdep_json, run
 
 
 def lockdep_run(tmp_path: Path, files: dict[str, str], main: str = "main.py") -> tuple[list, dict, set]:
@@ -378,3 +378,11 @@ def test_a_new_thread_never_inherits_the_state_of_an_exited_one(tmp_path):
     trace = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
     finalizer_tasks = {e["task"] for e in trace if e["op"] == "acquire" and e["lock"].startswith("main.fin_lock")}
     assert finalizer_tasks == {"first"}  # the exiting thread, by its name
+
+
+def test_a_queue_put_from_a_signal_handler_is_reported_at_the_users_call(tmp_path):
+    """queue.Queue takes its plain Lock inside queue.py (bpo-14976): the finding is at the user's put()."""
+    p, found = lockdep_json(EXAMPLES / "signal_queue.py", tmp_path)
+    assert p.returncode == 0 and "['start', 'reload']" in p.stdout, p.stderr
+    assert kinds(found) == [("inconsistent_lock_state", ["signal_queue.events.mutex"])]
+    assert found[0]["state"] == "HANDLER" and "on_hangup" in json.dumps(found[0])

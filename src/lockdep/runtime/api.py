@@ -184,5 +184,6 @@ def _at_exit() -> None:
                 f"dependencies, {s['tasks']} live threads)\n")
         except (OSError, ValueError):
             pass
-    if rt.trace is not None:
+    if rt.trace is not None:  # later lock events (finalizers, gc callbacks at shutdown) are not recorded
         rt.trace.close()
+        rt.trace = None

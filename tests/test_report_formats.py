@@ -98,7 +98,7 @@ def test_sarif_of_a_kernel_trace_replay(tmp_path):
 
 
 def test_sarif_of_every_example_is_valid(tmp_path):
-    for name in ("join_under_lock.py", "signal_logging.py", "queue_consumer_lock.py", "future_under_lock.py"):
+    for name in ("join_under_lock.py", "signal_queue.py", "queue_consumer_lock.py", "future_under_lock.py"):
         sarif = tmp_path / f"{name}.sarif"
         run(["-m", "lockdep", "--quiet", "--sarif", str(sarif), str(EXAMPLES / name)])
         assert validate_sarif(sarif)["runs"][0]["results"], name

@@ -139,9 +139,9 @@ def test_actors_waiting_on_each_others_futures(hanging):
     prog = hanging(ACTORS)
     text = prog.report_while_hanging()
     assert "wait-for cycle:" in text
-    assert "actor_a_0 waits for future __main__.answer_b at 0x" in text and ", run by actor_b_0\n" in text
-    assert "actor_b_0 waits for future __main__.ask_b at 0x" in text and ", run by actor_a_0\n" in text
-    assert "blocked on it:\n MainThread waits for future __main__.ask_b" in text
+    assert "actor_a_0 waits for future answer_b@prog.py:11 at 0x" in text and ", run by actor_b_0\n" in text
+    assert "actor_b_0 waits for future ask_b@prog.py:18 at 0x" in text and ", run by actor_a_0\n" in text
+    assert "blocked on it:\n MainThread waits for future ask_b@prog.py:18" in text
     # each thread's current wait and stack, faulthandler-like
     assert "at: prog.py:12 ask_b(): return futures[\"b\"].result()" in text
     assert "  prog.py:16 answer_b(): return futures[\"a\"].result()" in text
@@ -273,7 +273,7 @@ def test_pytest_fails_a_deadlocked_test_with_the_report(pytester: pytest.Pyteste
     result.assert_outcomes(failed=2, passed=1)
     result.stdout.fnmatch_lines([
         "*_ test_actors _*", "lockdep found * during this test:", "WARNING: deadlock detected",
-        "wait-for cycle:", " actor_?_0 waits for future __main__.*, run by actor_?_0",
+        "wait-for cycle:", " actor_?_0 waits for future *, run by actor_?_0",
         "*_ test_abba _*", "lockdep found * during this test:",
     ], consecutive=False)
     result.stdout.fnmatch_lines(["*(the waits of these threads were aborted with lockdep.runtime.DeadlockError)"])

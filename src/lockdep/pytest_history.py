@@ -77,7 +77,7 @@ class SessionHistory:
         wanted = {of(f) for f in self.others if f.get("pid") is None}
         merged = [f for f in self.history.merged_findings() if of(f) in wanted]
         if merged:
-            from .engine.report import render_text
+            from .report import render_text
 
             tr.section("lockdep: found in the merged graph of the session")
             for f in merged:

@@ -66,5 +66,6 @@ class Finding:
         d.update(self.details)
         d["held"] = [h.to_dict() for h in self.held]
         d["count"] = self.count
-        d["threads"] = list(self.tasks) or ([self.task] if self.task else [])
+        # the tasks that met it (a kind's own details may already list "threads", as the watchdog's do)
+        d.setdefault("threads", list(self.tasks) or ([self.task] if self.task else []))
         return d

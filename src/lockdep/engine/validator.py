@@ -84,15 +84,18 @@ class InstanceEdge:
         return _strong(self._taken)
 
 
+_Ref = weakref.ReferenceType  # the C type itself: a runtime may rebind weakref.ref
+
+
 def _weak(obj: Any) -> Any:
     try:
-        return weakref.ref(obj)
+        return _Ref(obj)
     except TypeError:  # a name in a trace
         return obj
 
 
 def _strong(x: Any) -> Any:
-    if type(x) is weakref.ref:
+    if type(x) is _Ref:
         obj = x()
         return obj if obj is not None else "(an instance since freed)"
     return x

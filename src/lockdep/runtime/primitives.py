@@ -231,7 +231,9 @@ class Condition(_OrigCondition):
         event = self._ld_event
         wd = watchdog.current if timeout is None else None
         if rt is None or event is None or self._ld_silent or timeout is not None:
-            return super().wait(timeout)  # a timed wait cannot wait forever: no dependency, no window
+            # timed: cannot wait forever (no dependency, no window); silent (futures, threads): their
+            # own events stand for them, but the hang watchdog still watches the wait
+            return super().wait(timeout) if wd is None or rt is None else self._wait_watched(wd, rt)
         self._ld_pending = (rt, rt.thread(), _getframe(1))
         if not self._ld_nwait:  # the caller holds the condition's lock: these counts are consistent
             self._ld_since = rt.validator.seq

@@ -359,6 +359,11 @@ class Runtime:
     def _self_wait(self, ts: ThreadState, lock: Any, frame: FrameType) -> bool:
         """A thread waits for a Lock it holds itself: fine if another thread releases it (a
         hand-off, and from then on the class has no owner); a self-deadlock if nobody does."""
+        from . import watchdog
+
+        wd = watchdog.current
+        if wd is not None:  # the hang watchdog explains it (a thread that waits for itself), abortably
+            return wd.block_on_lock(lock, frame)
         if lock._block.acquire(True, self.self_wait_grace):
             return True
         nid = lock._ld_node

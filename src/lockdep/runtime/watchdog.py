@@ -226,7 +226,7 @@ class Watchdog:
         self.deadlocked += 1
         self.rt.validator._report(f, (DEADLOCK, self.deadlocked))
         if self.abort:
-            from ..engine.report import render_text
+            from ..report import render_text
 
             text = f"lockdep: deadlock detected among {', '.join(t['thread'] for t in f.details['threads'])}" \
                 + render_text(f)
@@ -394,13 +394,26 @@ def install(rt: Any, timeout: float, abort: bool = False) -> Watchdog | None:
     """Start the watchdog for ``rt`` (``timeout`` 0: off)."""
     global current
     uninstall()
-    if timeout <= 0:
-        return None
+    if timeout <= 0 or _in_subinterpreter():
+        return None  # a subinterpreter cannot end while a thread of its own runs: the main one watches
     # Started now, not with the first blocking wait: tests that count threads (CPython's own
     # wait_threads_exit) see it before they start counting.
     current = Watchdog(rt, timeout, abort)
     current.start()
     return current
+
+
+def _in_subinterpreter() -> bool:
+    for name in ("_interpreters", "_xxsubinterpreters"):  # 3.13+, 3.11-3.12
+        try:
+            mod = __import__(name)
+        except ImportError:
+            continue
+        try:
+            return mod.get_current() != mod.get_main()
+        except Exception:
+            return False
+    return False
 
 
 def uninstall() -> None:

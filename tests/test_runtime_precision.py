@@ -5,6 +5,7 @@ lockdep`` in a subprocess, as a user runs it; CI runs this file under both cores
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 import time
@@ -184,3 +185,10 @@ def test_held_stacks_hold_only_owned_locks(steps):
             w.thread.join()
     finally:
         disable()
+
+
+@pytest.mark.skipif(os.environ.get("LOCKDEP_CORE") == "python",
+                    reason="the pure-Python core has Python frames between taking a lock and returning")
+def test_an_interrupt_while_waiting_for_a_contended_lock_never_leaves_it_held():
+    p = run(["-m", "lockdep", str(PROGRAMS / "interrupt_contended.py")], timeout=60)
+    assert p.returncode == 0, p.stderr

@@ -20,7 +20,7 @@ static int S_active = 0;
 static PyInterpreterState *S_interp = NULL;  /* the interpreter the state belongs to */
 static int S_fast = 0;  /* 0 while the runtime records a trace: every event takes the Python path */
 static PyObject *S_runtime, *S_validator, *S_threads, *S_chains, *S_nodes, *S_wrapper_code;
-static PyObject *S_held_type, *S_ts_type, *S_node_type, *S_slow_acquire, *S_slow_release, *S_slow_blocking;
+static PyObject *S_held_type, *S_ts_type, *S_node_type, *S_slow_acquire, *S_slow_release, *S_contended, *S_contended_done;
 static long S_usage_needed;
 /* member offsets */
 static Py_ssize_t H_lock, H_node, H_read, H_trylock, H_ctx, H_chain_key, H_refs, H_site, H_stack, H_line,
@@ -205,6 +205,57 @@ slow_release(LockBase *self)
     return PyObject_CallOneArg(S_slow_release, (PyObject *)self);
 }
 
+/* A contended blocking acquisition: Python validates (and registers the wait with the hang
+   watchdog), C blocks, Python pushes.  No Python frame runs between taking the lock and the
+   push, and a push that raises (a signal handler's KeyboardInterrupt) gives the lock back. */
+static PyObject *
+contended_acquire(LockBase *self, PyFrameObject *frame)
+{
+    PyObject *f = frame ? (PyObject *)frame : Py_None;
+    PyObject *tok = PyObject_CallFunctionObjArgs(S_contended, (PyObject *)self, f, NULL);
+    if (tok == NULL)
+        return NULL;
+    if (tok == Py_None) {  /* handled in Python: the lock is the caller's */
+        Py_DECREF(tok);
+        Py_RETURN_TRUE;
+    }
+    PyObject *w = PyTuple_Check(tok) && PyTuple_GET_SIZE(tok) == 2 ? PyTuple_GET_ITEM(tok, 0) : Py_None;
+    double chunk = PyTuple_Check(tok) && PyTuple_GET_SIZE(tok) == 2 ? PyFloat_AsDouble(PyTuple_GET_ITEM(tok, 1)) : -1;
+    for (;;) {
+        PyObject *res = PyObject_CallMethod(self->block, "acquire", "id", 1, chunk);
+        int got = res == NULL ? -1 : PyObject_IsTrue(res);
+        Py_XDECREF(res);
+        PyObject *r = NULL;
+        if (got == 0 && w != Py_None)
+            r = PyObject_CallMethod(w, "check", NULL);
+        if (got < 0 || (got == 0 && w != Py_None && r == NULL)) {  /* interrupted or aborted: not taken */
+            Py_XDECREF(r);
+            PyObject *t, *v, *tb;
+            PyErr_Fetch(&t, &v, &tb);
+            PyObject *r2 = PyObject_CallFunctionObjArgs(S_contended_done, (PyObject *)self, Py_None, tok, NULL);
+            Py_XDECREF(r2);
+            PyErr_Restore(t, v, tb);
+            Py_DECREF(tok);
+            return NULL;
+        }
+        Py_XDECREF(r);
+        if (got)
+            break;
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(S_contended_done, (PyObject *)self, f, tok, NULL);
+    Py_DECREF(tok);
+    if (r == NULL) {
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        PyObject *r2 = PyObject_CallMethodNoArgs(self->block, s_release);
+        Py_XDECREF(r2);
+        PyErr_Restore(t, v, tb);
+        return NULL;
+    }
+    Py_DECREF(r);
+    Py_RETURN_TRUE;
+}
+
 static PyObject *
 do_acquire(LockBase *self, int blocking, double timeout)
 {
@@ -229,16 +280,21 @@ do_acquire(LockBase *self, int blocking, double timeout)
         if (got < 0)
             return NULL;
         if (!got)
-            return PyObject_CallFunctionObjArgs(S_slow_blocking, (PyObject *)self,
-                                                frame ? (PyObject *)frame : Py_None, NULL);
+            return contended_acquire(self, frame);
         int r = fast_acquire(self, frame);
         if (r < 0)
             return NULL;
         if (r == 0) {
             res = PyObject_CallFunctionObjArgs(S_slow_acquire, (PyObject *)self,
                                                frame ? (PyObject *)frame : Py_None, NULL);
-            if (res == NULL)
+            if (res == NULL) {  /* interrupted in the bookkeeping: the caller never got the lock */
+                PyObject *t, *v, *tb;
+                PyErr_Fetch(&t, &v, &tb);
+                PyObject *r2 = PyObject_CallMethodNoArgs(self->block, s_release);
+                Py_XDECREF(r2);
+                PyErr_Restore(t, v, tb);
                 return NULL;
+            }
             Py_DECREF(res);
         }
         Py_RETURN_TRUE;
@@ -422,7 +478,8 @@ clear_bound(void)
     Py_CLEAR(S_node_type);
     Py_CLEAR(S_slow_acquire);
     Py_CLEAR(S_slow_release);
-    Py_CLEAR(S_slow_blocking);
+    Py_CLEAR(S_contended);
+    Py_CLEAR(S_contended_done);
 }
 
 static PyObject *
@@ -453,16 +510,19 @@ bind(PyObject *mod, PyObject *args)
     clear_bound();
     PyObject *slow_acquire = PyObject_GetAttrString(runtime, "acquire");
     PyObject *slow_release = PyObject_GetAttrString(runtime, "release");
-    PyObject *slow_blocking = PyObject_GetAttrString(runtime, "acquire_blocking");
-    if (slow_acquire == NULL || slow_release == NULL || slow_blocking == NULL) {
+    PyObject *contended = PyObject_GetAttrString(runtime, "contended");
+    PyObject *contended_done = PyObject_GetAttrString(runtime, "contended_done");
+    if (slow_acquire == NULL || slow_release == NULL || contended == NULL || contended_done == NULL) {
         Py_XDECREF(slow_acquire);
         Py_XDECREF(slow_release);
-        Py_XDECREF(slow_blocking);
+        Py_XDECREF(contended);
+        Py_XDECREF(contended_done);
         return NULL;
     }
     S_slow_acquire = slow_acquire;
     S_slow_release = slow_release;
-    S_slow_blocking = slow_blocking;
+    S_contended = contended;
+    S_contended_done = contended_done;
     S_runtime = Py_NewRef(runtime);
     S_validator = Py_NewRef(validator);
     S_threads = Py_NewRef(threads);

@@ -82,8 +82,12 @@ class _PyLockBase:
             frame = _getframe(1)
             if not self._block.acquire(False):
                 return rt.acquire_blocking(self, frame)
-            if not rt.fast_acquire(self, frame):
-                rt.acquire(self, frame)
+            try:
+                if not rt.fast_acquire(self, frame):
+                    rt.acquire(self, frame)
+            except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
+                self._block.release()
+                raise
             return True
         if self._block.acquire(blocking, timeout):
             rt.acquire(self, _getframe(1), trylock=True)

@@ -327,15 +327,68 @@ class Runtime:
         if not lock._ld_owner_bound and any(h.lock is lock for h in ts.held):
             return self._self_wait(ts, lock, frame)
         self.acquire(lock, frame, push=False)
-        from . import watchdog  # (imports this module)
+        return self._take(ts, lock, frame, push=True)
+
+    def contended(self, lock: Any, frame: FrameType | None) -> Any:
+        """The C core's contended acquisition, before it blocks: None when the wait was handled
+        here (hand-off classes, self-waits), else ``(wait, chunk)``: the C core blocks itself (in
+        ``chunk`` seconds if the hang watchdog may abort it, calling ``wait.check()`` between) and
+        then calls ``contended_done``.  Blocking and pushing without Python frames in between keeps
+        the lock from leaking when a signal handler raises right after it was taken."""
+        ts = self.threads.get(get_ident()) or self.thread()
+        if frame is None:
+            frame = sys._getframe(1)
+        nid = lock._ld_node
+        if nid in self.handoff:
+            self._wait_release(ts, lock, frame)
+            return None
+        if not lock._ld_owner_bound and any(h.lock is lock for h in ts.held):
+            self._self_wait(ts, lock, frame)
+            return None
+        self.acquire(lock, frame, push=False)
+        from . import watchdog
 
         wd = watchdog.current
         if wd is None:
-            lock._block.acquire()
-        else:  # registered with the hang watchdog, abortable
-            wd.block_on_lock(lock, frame)
-        if nid not in self.handoff and not self.fast_acquire(lock, frame):
+            return (None, -1.0)
+        return (wd.enter(ts, "lock", lock, frame), wd.chunk if wd.chunk is not None else -1.0)
+
+    def contended_done(self, lock: Any, frame: FrameType | None, token: Any) -> None:
+        """The C core took a contended lock (or gave up, ``frame`` None): leave the watchdog, push."""
+        w = token[0]
+        if w is not None:
+            from . import watchdog
+
+            if watchdog.current is not None:
+                watchdog.current.leave(w)
+        if frame is not None and lock._ld_node not in self.handoff and not self.fast_acquire(lock, frame):
             self.acquire(lock, frame)
+
+    def _take(self, ts: ThreadState, lock: Any, frame: FrameType, push: bool) -> bool:
+        """Block until ``lock`` is the caller's (through the hang watchdog when it runs, so the
+        wait can be explained and aborted), then push it.  An exception once the lock is taken
+        (a KeyboardInterrupt in the bookkeeping) gives it back: the caller never got it."""
+        from . import watchdog  # (imports this module)
+
+        wd = watchdog.current
+        block = lock._block
+        got = [False]
+
+        def take(*args: Any) -> bool:
+            # no check for signals between the C acquire returning and the flag being set
+            r = got[0] = block.acquire(*args)
+            return r
+
+        try:
+            take() if wd is None else wd.block_on_lock(lock, frame, acquire=take)
+            if push and lock._ld_node not in self.handoff and not self.fast_acquire(lock, frame):
+                self.acquire(lock, frame)
+        except BaseException:
+            if got[0]:
+                if any(h.lock is lock for h in ts.held):
+                    self.validator._remove_held(ts, lock)
+                lock._block.release()
+            raise
         return True
 
     def _release_event(self, nid: int) -> str:
@@ -349,7 +402,7 @@ class Runtime:
         w[0] += 1
         try:
             self.wait(ts, self._release_event(lock._ld_node), frame)
-            lock._block.acquire()
+            self._take(ts, lock, frame, push=False)
         finally:
             w[0] -= 1
             if not w[0]:
@@ -359,11 +412,6 @@ class Runtime:
     def _self_wait(self, ts: ThreadState, lock: Any, frame: FrameType) -> bool:
         """A thread waits for a Lock it holds itself: fine if another thread releases it (a
         hand-off, and from then on the class has no owner); a self-deadlock if nobody does."""
-        from . import watchdog
-
-        wd = watchdog.current
-        if wd is not None:  # the hang watchdog explains it (a thread that waits for itself), abortably
-            return wd.block_on_lock(lock, frame)
         if lock._block.acquire(True, self.self_wait_grace):
             return True
         nid = lock._ld_node
@@ -373,8 +421,7 @@ class Runtime:
                 f = _outside_wrappers(frame)
                 attempt = HeldLock(lock, nid, 0, False, ts.ctx, (f.f_code, f.f_lasti), None, 0, self.validator.seq)
                 self.validator.self_deadlock(ts, attempt, held)
-        lock._block.acquire()
-        return True
+        return self._take(ts, lock, frame, push=False)  # from here on the hang watchdog watches it too
 
     def make_handoff(self, nid: int) -> None:
         """A lock of class ``nid`` was released by a thread that did not take it: the class

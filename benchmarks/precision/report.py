@@ -1,0 +1,137 @@
+"""RESULTS.md of the precision harness, from results/<label>.json and the hand-written verdicts.json."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+LABELS = ("baseline", "current")
+
+
+def finding_key(suite: str, f: dict) -> str:
+    """Suite, kind and classes; a thread's number is left out (Thread-82 and Thread-83 are judged alike)."""
+    classes = sorted({re.sub(r"-\d+\b", "-N", c) if c.startswith("(thread)") else c for c in f["classes"]})
+    return f"{suite}|{f['kind']}|{' + '.join(classes)}"
+
+
+def load_verdicts(path: Path) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    return {v["key"]: v for v in json.loads(path.read_text())}
+
+
+def counts(outcomes: dict[str, str]) -> str:
+    c = Counter(outcomes.values())
+    parts = [f"{c[k]} {k}" for k in ("passed", "failed", "error", "skipped") if c[k]]
+    return ", ".join(parts) or "no result"
+
+
+def verdict_of(verdicts: dict[str, dict], suite: str, f: dict) -> dict:
+    return verdicts.get(finding_key(suite, f), {"verdict": "unjudged", "cause": "", "note": ""})
+
+
+def short_site(site: str | None) -> str:
+    if not site:
+        return "?"
+    return site.split("site-packages/")[-1]
+
+
+def acquisition_sites(f: dict) -> list[str]:
+    """Where the finding's locks were taken or waited for: the new acquisition, the lock held, the chain's witnesses."""
+    sites = [f.get(k, {}).get("site") for k in ("acquiring", "holding")]
+    for link in f.get("chain") or []:
+        w = link.get("witness") or {}
+        sites += [w.get("prev_site"), w.get("site")]
+    out: list[str] = []
+    for s in map(short_site, filter(None, sites)):
+        if s not in out:
+            out.append(s)
+    return out
+
+
+def md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def summary_table(data: dict, verdicts: dict[str, dict]) -> list[str]:
+    lines = ["| suite | release | plain | under lockdep | changed results | hang | wall plain s | wall lockdep s "
+             "| ratio | findings | false | real | unjudged |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, s in data["suites"].items():
+        plain, ld = s["plain"], s["lockdep"]
+        v = Counter(verdict_of(verdicts, name, f)["verdict"] for f in ld["findings"])
+        ratio = ld["wall"] / plain["wall"] if plain["wall"] else 0
+        hang = ", ".join(t for t, r in (("plain", plain), ("lockdep", ld)) if r["hung"]) or "no"
+        lines.append(f"| {name} | {s['requirement']} | {counts(plain['outcomes'])} | {counts(ld['outcomes'])} "
+                     f"| {len(s['changed'])} | {hang} | {plain['wall']:.1f} | {ld['wall']:.1f} | {ratio:.2f}x "
+                     f"| {len(ld['findings'])} | {v['false']} | {v['real']} | {v['unjudged']} |")
+    return lines
+
+
+def findings_section(data: dict, verdicts: dict[str, dict]) -> list[str]:
+    lines: list[str] = []
+    for name, s in data["suites"].items():
+        ld = s["lockdep"]
+        lines += ["", f"#### {name} ({len(ld['findings'])} findings)"]
+        if s["changed"]:
+            lines.append("")
+            lines.append("Tests whose result changed under lockdep (plain -> lockdep):")
+            lines += [f"- `{t}`: {a} -> {b}" for t, (a, b) in s["changed"].items()]
+        for tag, r in (("plain", s["plain"]), ("lockdep", ld)):
+            if r["hung"]:
+                lines.append(f"- the {tag} run hung (killed after the time limit; stacks in its log)")
+        if not ld["findings"]:
+            continue
+        lines += ["", "| # | kind | classes (creation sites) | acquired at | test | verdict | cause / reason |",
+                  "|---|---|---|---|---|---|---|"]
+        for i, f in enumerate(ld["findings"], 1):
+            v = verdict_of(verdicts, name, f)
+            classes = "<br>".join(f"`{c}` ({short_site(site)})" for c, site in zip(f["classes"], f.get("sites") or []))
+            cause = v["cause"] + (f": {v['note']}" if v.get("note") else "")
+            if v.get("repro"):
+                cause += f" ([repro]({v['repro']}))"
+            lines.append(f"| {i} | {f['kind']} | {md(classes)} | {md('<br>'.join(acquisition_sites(f)) or '-')} "
+                         f"| `{md(f.get('test', '?'))}` | {v['verdict']} | {md(cause)} |")
+    return lines
+
+
+def cause_table(all_data: dict[str, dict], verdicts: dict[str, dict]) -> list[str]:
+    per: dict[str, Counter] = {}
+    for label, data in all_data.items():
+        c: Counter = Counter()
+        for name, s in data["suites"].items():
+            for f in s["lockdep"]["findings"]:
+                v = verdict_of(verdicts, name, f)
+                c[v["cause"] if v["verdict"] == "false" else v["verdict"]] += 1
+        per[label] = c
+    causes = sorted({k for c in per.values() for k in c})
+    lines = ["| cause | " + " | ".join(per) + " |", "|---|" + "---|" * len(per)]
+    lines += [f"| {k} | " + " | ".join(str(per[label][k]) for label in per) + " |" for k in causes]
+    return lines
+
+
+def write_results(results_dir: Path, verdicts_path: Path, out: Path) -> None:
+    verdicts = load_verdicts(verdicts_path)
+    all_data = {}
+    for label in LABELS:
+        p = results_dir / f"{label}.json"
+        if p.exists():
+            all_data[label] = json.loads(p.read_text())
+    header = results_dir.parent / "HEADER.md"
+    head = header.read_text() if header.exists() else "# Precision harness\n"
+    lines = [head.rstrip(), ""]
+    if all_data:
+        lines += ["## Findings by verdict and cause", ""] + cause_table(all_data, verdicts)
+    for label, data in all_data.items():
+        m = data["meta"]
+        lines += ["", f"## {label.capitalize()}: lockdep {m['commit']} ({m['subject']}), {m['date']}, "
+                  f"Python {m['python']}", ""]
+        commits = {s.get("commit") for s in data["suites"].values()}
+        if len(commits) > 1:
+            lines += ["Suites measured at different commits: " + ", ".join(
+                f"{n} at {s.get('commit')}" for n, s in data["suites"].items()), ""]
+        lines += summary_table(data, verdicts)
+        lines += ["", f"### Every finding ({label})"] + findings_section(data, verdicts)
+    out.write_text("\n".join(lines) + "\n")

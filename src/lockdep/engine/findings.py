@@ -45,6 +45,9 @@ class Finding:
     held: list[HeldInfo] = field(default_factory=list)
     #: creation site of each class, where known (lock_init's site)
     sites: dict[str, str] = field(default_factory=dict)
+    #: how often the problem was seen, and by which tasks (one root cause, many threads)
+    count: int = 1
+    tasks: list[str] = field(default_factory=list)
 
     @property
     def hint(self) -> str:
@@ -65,5 +68,7 @@ class Finding:
         d["sites"] = [self.sites.get(c) for c in self.classes]
         d.update(self.details)
         d["held"] = [h.to_dict() for h in self.held]
+        d["count"] = self.count
+        d["threads"] = list(self.tasks) or ([self.task] if self.task else [])
         d["hint"] = self.hint
         return d

@@ -42,6 +42,7 @@ class Witness:
     prev_site: Any = None
     prev_stack: Any = None
     how: str = "acquire"  # acquire | wait | signal
+    seq: int = 0  # the validator's event order when the edge was first seen
 
     def to_dict(self) -> dict:
         return {
@@ -74,7 +75,7 @@ def _stack(x: Any) -> list[str] | None:
 
 
 class Edge:
-    __slots__ = ("src", "dst", "dep", "witness", "gates", "count")
+    __slots__ = ("src", "dst", "dep", "witness", "gates", "count", "tasks")
 
     def __init__(self, src: int, dst: int, dep: int, witness: Witness | None, gates: frozenset[int]):
         self.src = src
@@ -83,16 +84,21 @@ class Edge:
         self.witness = witness
         self.gates = gates
         self.count = 1
+        #: the tasks that made a wait or signal edge (who waits, who signals); None for lock edges
+        self.tasks: set[str] | None = None
 
 
 class Node:
-    __slots__ = ("id", "name", "kind", "usage", "out", "inn", "usage_witness")
+    __slots__ = ("id", "name", "kind", "usage", "out", "inn", "usage_witness", "instance_order")
 
     def __init__(self, id: int, name: str, kind: str):
         self.id = id
         self.name = name
         self.kind = kind  # a lock kind from the trace format, or "event"
         self.usage = 0
+        #: two instances of the class nested in each other are judged by instance order
+        #: (Python's classes, ``"order": "instance"`` in a trace) rather than as recursion
+        self.instance_order = False
         self.out: dict[int, Edge] = {}
         self.inn: dict[int, Edge] = {}
         self.usage_witness: dict[int, Witness] = {}  # first acquisition that set each usage bit
@@ -131,13 +137,24 @@ class Graph:
         self.n_edges += 1
         return e
 
+    def remove_edges_of(self, nid: int) -> None:
+        """Forget every dependency into and out of ``nid`` (a class found to be no lock)."""
+        node = self.nodes[nid]
+        for dst in node.out:
+            del self.nodes[dst].inn[nid]
+        for src in node.inn:
+            del self.nodes[src].out[nid]
+        self.n_edges -= len(node.out) + len(node.inn) - (nid in node.out)
+        node.out = {}
+        node.inn = {}
+
     def edges(self) -> Iterator[Edge]:
         for n in self.nodes:
             yield from n.out.values()
 
     # -- searches (kernel __bfs) ---------------------------------------------
     def search(self, root: int, root_only_xr: bool, match: Match, forward: bool = True,
-               include_root: bool = True) -> list[int] | None:
+               include_root: bool = True, skip: set[Edge] | None = None) -> list[int] | None:
         """Breadth-first search along strong paths; returns root..target or None.
 
         ``only_xr`` of an entry: forwards, every path into it ends in a
@@ -158,7 +175,7 @@ class Graph:
             nid, only_xr, _ = entries[i]
             adj = nodes[nid].out if forward else nodes[nid].inn
             for nxt, e in adj.items():
-                if nxt in visited:
+                if nxt in visited or skip and e in skip:
                     continue
                 visited.add(nxt)
                 dep = e.dep & ~drop if only_xr else e.dep

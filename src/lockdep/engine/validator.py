@@ -14,6 +14,7 @@ Findings are deduplicated: each distinct problem is reported once.
 from __future__ import annotations
 
 import _thread
+import weakref
 from typing import Any, Callable, Iterable
 
 from . import findings as F
@@ -52,14 +53,49 @@ MAX_CHAINS = 1 << 20
 
 
 class LockInfo:
-    __slots__ = ("cls", "kind", "nodes", "read_level", "reentrant")
+    __slots__ = ("cls", "kind", "nodes", "read_level", "reentrant", "instance_order")
 
-    def __init__(self, cls: str, kind: str):
+    def __init__(self, cls: str, kind: str, instance_order: bool = False):
         self.cls = cls
         self.kind = kind
         self.reentrant = kind == "rlock"
         self.nodes: dict[int, int] = {}
         self.read_level = READ_LEVEL[kind]
+        self.instance_order = instance_order
+
+
+class InstanceEdge:
+    """``held`` was held when ``taken`` of the same class was taken (instance order within a
+    class).  Live instances are kept by weak reference and described only in a report."""
+
+    __slots__ = ("witness", "_held", "_taken")
+
+    def __init__(self, witness: Witness, held: Any, taken: Any):
+        self.witness = witness
+        self._held = _weak(held)
+        self._taken = _weak(taken)
+
+    @property
+    def held(self) -> Any:
+        return _strong(self._held)
+
+    @property
+    def taken(self) -> Any:
+        return _strong(self._taken)
+
+
+def _weak(obj: Any) -> Any:
+    try:
+        return weakref.ref(obj)
+    except TypeError:  # a name in a trace
+        return obj
+
+
+def _strong(x: Any) -> Any:
+    if type(x) is weakref.ref:
+        obj = x()
+        return obj if obj is not None else "(an instance since freed)"
+    return x
 
 
 def node_name(cls: str, subclass: int) -> str:
@@ -72,10 +108,14 @@ class Validator:
     def __init__(self, *, chain_cache: bool = True, max_chains: int = MAX_CHAINS,
                  on_finding: Callable[[Finding], None] | None = None,
                  site_str: Callable[[Any], str] = str,
-                 current_stack: Callable[[], list[str]] | None = None):
+                 current_stack: Callable[[], list[str]] | None = None,
+                 instance_key: Callable[[Any], Any] | None = None,
+                 instance_str: Callable[[Any], str] = str):
         """``site_str`` formats the opaque ``site`` objects of events; ``current_stack``
         (for live callers such as the Python runtime) gives the caller's stack on the
-        slow path, when an acquisition without a recorded stack creates a witness."""
+        slow path, when an acquisition without a recorded stack creates a witness.
+        ``instance_key`` and ``instance_str`` identify and describe lock instances for
+        the instance-order rule (the lock's own name in a trace)."""
         self.graph = Graph()
         self.site_str = site_str
         self.current_stack = current_stack
@@ -98,10 +138,26 @@ class Validator:
         self.nodes = self.graph.nodes  # shortcut for the hot path
         self.chain_hits = 0
         self.stats = {"chain_cache_misses": 0, "graph_searches": 0}
+        #: a cycle made only of events (waits and signals, no lock) is not reported: an option
+        #: for live callers whose event classes merge many instances (threads, queues)
+        self.cycles_need_a_lock = False
+        #: findings for which this returns True wait in ``pending`` until ``flush_pending``
+        self.hold_back: Callable[[Finding], bool] | None = None
+        self.pending: list[Finding] = []
+        self.instance_key = instance_key or (lambda lock: lock)
+        self.instance_str = instance_str
+        #: per class with the instance-order rule: instance -> instances taken while it was held
+        self.instance_order: dict[int, dict[Any, dict[Any, InstanceEdge]]] = {}
+        #: reported findings by their dedup key, and the edges of each reported cycle
+        self._reported: dict[tuple, Finding] = {}
+        self._cycle_edges: dict[Any, list[Finding]] = {}
 
     # ------------------------------------------------------------------ locks
-    def lock_init(self, lock: str, cls: str, kind: str = "mutex", site: Any = None, line: int = 0) -> None:
+    def lock_init(self, lock: str, cls: str, kind: str = "mutex", site: Any = None, line: int = 0,
+                  order: str = "class") -> None:
         """Declare ``lock`` a member of ``cls`` (re-keys it if declared before).
+        ``order="instance"``: two instances of the class nested in each other are judged
+        by the order of the instances, not reported as recursion.
 
         Initialising a lock that a task holds is reported like freeing it
         (the kernel's ``debug_check_no_locks_freed`` in ``*_init``)."""
@@ -109,7 +165,7 @@ class Validator:
         if lock in self.locks:
             self.free(lock, site, None, line)
             self.seq -= 1
-        self.locks[lock] = LockInfo(cls, kind)
+        self.locks[lock] = LockInfo(cls, kind, order == "instance")
         if site is not None and cls not in self.class_sites:
             self.class_sites[cls] = str(site)
 
@@ -123,6 +179,8 @@ class Validator:
         nid = info.nodes.get(subclass)
         if nid is None:
             nid = info.nodes[subclass] = self.graph.node(node_name(info.cls, subclass), info.kind)
+            if info.instance_order:
+                self.graph.nodes[nid].instance_order = True
         return nid
 
     def _task(self, task: str) -> TaskState:
@@ -157,8 +215,10 @@ class Validator:
 
     def acquire_resolved(self, ts: TaskState, lock: Any, nid: int, read: int, trylock: bool = False,
                          context: int = 0, irqs_disabled: bool = False, site: Any = None, stack: Any = None,
-                         line: int = 0) -> HeldLock:
-        """The acquisition proper, for callers that keep their own task states and class ids."""
+                         line: int = 0, push: bool = True) -> HeldLock:
+        """The acquisition proper, for callers that keep their own task states and class ids.
+        ``push=False`` validates an attempt that is about to block without putting the lock
+        on the held stack (a live caller pushes it once the lock is really its own)."""
         held = ts.held
         h = HeldLock(lock, nid, read, trylock, context, site, stack, line, self.seq)
         umask = MASK_TABLE[context * 8 + irqs_disabled * 4 + trylock * 2 + (read != 0)]
@@ -170,15 +230,16 @@ class Validator:
             key = h.chain_key = hash((held[-1].chain_key, nid * 4 + read))
             if not trylock and key in self.chains:
                 self.chain_hits += 1
-                held.append(h)
+                if push:
+                    held.append(h)
                 ts.last_acq[nid] = h
                 return h
-        self._push(ts, h)
+        self._push(ts, h, push)
         if not trylock:
             ts.last_acq[nid] = h
         return h
 
-    def _push(self, ts: TaskState, h: HeldLock) -> None:
+    def _push(self, ts: TaskState, h: HeldLock, push: bool = True) -> None:
         """Push with the slow path: compute the chain key, validate the chain if new."""
         held = ts.held
         hid = h.node * 4 + h.read
@@ -196,13 +257,14 @@ class Validator:
                 with self.graph_lock:
                     if key not in self.chains:  # re-check under the lock, as the kernel does
                         self.stats["chain_cache_misses"] += 1
-                        self._validate_chain(ts, h, head)
-                        if self.chain_cache:
+                        # a chain that nests two instances of one class is judged per instance: never cached
+                        if self._validate_chain(ts, h, head) and self.chain_cache:
                             if len(self.chains) < self.max_chains:
                                 self.chains.add(key)
                             elif "MAX_CHAINS" not in self.limits_reached:
                                 self.limits_reached.append("MAX_CHAINS")
-        held.append(h)
+        if push:
+            held.append(h)
 
     def release(self, task: str, lock: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
         self.seq += 1
@@ -279,16 +341,21 @@ class Validator:
                 self._add_dependency(ts, h, w, "wait")
             ts.last_acq[eid] = w
 
-    def signal(self, task: str, event: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
-        """``event`` happens: what ``task`` took inside the event's window must come before it."""
+    def signal(self, task: str, event: str, site: Any = None, stack: Any = None, line: int = 0,
+               since: int | None = None, exclude: Any = None) -> None:
+        """``event`` happens: what ``task`` took inside the event's window must come before it.
+        ``since`` (an event order, ``seq``) opens the window explicitly: a live caller keeps a
+        window per primitive instance, from its first current waiter.  ``exclude`` is a lock
+        instance the signal needs by construction and no waiter can hold (a condition's own
+        lock): taking it adds no dependency."""
         self.seq += 1
         ts = self.tasks.get(task) or self._task(task)
         with self.graph_lock:
             eid = self.graph.node(event, "event")
-            start = ts.begins.get(eid, ts.first_seq)
+            start = ts.begins.get(eid, ts.first_seq) if since is None else since
             sig = HeldLock(event, eid, 0, False, 0, site, stack, line, self.seq)
             for nid, h in list(ts.last_acq.items()):
-                if h.seq >= start and nid != eid:
+                if h.seq >= start and nid != eid and (exclude is None or h.lock != exclude):
                     self._add_dependency(ts, sig, h, "signal")
 
     def begin(self, task: str, event: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
@@ -302,10 +369,19 @@ class Validator:
         ts = self.tasks.pop(task, None)
         if ts is None or not ts.held:
             return
-        names = _unique(self.graph.name(h.node) for h in ts.held)
-        self._report(Finding(F.HELD_AT_EXIT, names, sorted({h.line for h in ts.held} | {line}), task, line,
-                             details={"site": self._site(site)}, held=self._held_info(ts)),
+        self.held_at_exit(task, ts.held, site, line)
+
+    def held_at_exit(self, task: str, held: list[HeldLock], site: Any = None, line: int = 0) -> None:
+        """``task`` ended holding ``held`` (a live caller may decide this later than the exit)."""
+        names = _unique(self.graph.name(h.node) for h in held)
+        info = self._held_info(TaskState(task, 0), held)
+        self._report(Finding(F.HELD_AT_EXIT, names, sorted({h.line for h in held} | {line}), task, line,
+                             details={"site": self._site(site)}, held=info),
                      (F.HELD_AT_EXIT, tuple(names)))
+
+    def self_deadlock(self, ts: TaskState, attempt: HeldLock, held: HeldLock) -> None:
+        """A task waits for a lock instance that it holds itself and that no one else releases."""
+        self._recursive(ts, attempt, held, self_wait=True)
 
     def fork(self, task: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
         self.seq += 1
@@ -322,20 +398,27 @@ class Validator:
                      (F.HELD_AT_FORK, tuple(names)))
 
     # ------------------------------------------------------------ slow path
-    def _validate_chain(self, ts: TaskState, nxt: HeldLock, head: bool) -> None:
-        """check_deadlock, then check_prevs_add (a chain head adds no edges)."""
+    def _validate_chain(self, ts: TaskState, nxt: HeldLock, head: bool) -> bool:
+        """check_deadlock, then check_prevs_add (a chain head adds no edges).  False when the
+        verdict depends on the instances, not only on the chain of classes."""
         held = ts.held
-        kind = self.graph.nodes[nxt.node].kind
+        node = self.graph.nodes[nxt.node]
+        same: HeldLock | None = None
         for h in held:
             if h.node == nxt.node:
                 if nxt.read == 2 and h.read != 0:
                     continue  # recursive read after any read: allowed
-                if kind == "semaphore":
+                if node.kind == "semaphore":
                     continue  # a counting semaphore may be taken again
+                if node.instance_order and h.lock != nxt.lock:
+                    same = h  # another instance of the class: judged by instance order
+                    continue
                 self._recursive(ts, nxt, h)
-                return
+                return True
+        if same is not None:
+            self._instance_order(ts, same, nxt)
         if head:
-            return
+            return same is None
         for i in range(len(held) - 1, -1, -1):
             prev = held[i]
             if prev.ctx != nxt.ctx:
@@ -343,6 +426,7 @@ class Validator:
             self._add_dependency(ts, prev, nxt, "acquire")
             if not prev.trylock:
                 break
+        return same is None
 
     def _add_dependency(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, how: str) -> None:
         """check_prev_add: prev -> next, after checking it closes no strong cycle."""
@@ -355,28 +439,79 @@ class Validator:
         if e is not None and e.dep & b:
             if e.gates:
                 e.gates &= gates
+            if e.tasks is not None or e in self._cycle_edges:
+                self._rewitness(e, ts.name)
             return
         self.stats["graph_searches"] += 1
-        prev_node, prev_excl = prev.node, prev.read == 0
-        path = g.search(nxt.node, nxt.read == 2,
-                        lambda n, only_xr: n == prev_node and (prev_excl or not only_xr))
-        if path is not None:
-            self._circular(ts, prev, nxt, path, how, gates)
+        path = self._find_cycle(ts, prev, nxt, how)
+        found = self._circular(ts, prev, nxt, path, how, gates) if path is not None else None
         if self._any_used_in and how == "acquire":
             self._check_irq_usage(ts, prev, nxt)
         if e is None:
             w = self._witness(ts, prev, nxt, how)
-            g.add_edge(prev.node, nxt.node, b, w, gates)
+            e = g.add_edge(prev.node, nxt.node, b, w, gates)
+            if how != "acquire":
+                e.tasks = {ts.name}
         else:
             e.dep |= b
             e.gates &= gates
+            if e.tasks is not None:
+                e.tasks.add(ts.name)
+        if found is not None and path is not None:
+            self._cycle_edges.setdefault(e, []).append((found, True))
+            for a, b2 in zip(path, path[1:]):
+                self._cycle_edges.setdefault(g.edge(a, b2), []).append((found, False))
+
+    def _find_cycle(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, how: str) -> list[int] | None:
+        """check_noncircular: a strong path next ->* prev.  A path is no deadlock when one task
+        made both a wait in it and, before that wait, the only signal of an event in it: the
+        task's own earlier signal is not what its wait can be waiting for (a shutdown path that
+        wakes a worker and then joins it while holding a lock the worker never takes)."""
+        g = self.graph
+        prev_node, prev_excl = prev.node, prev.read == 0
+        skip: set = set()
+        for _ in range(8):
+            path = g.search(nxt.node, nxt.read == 2,
+                            lambda n, only_xr: n == prev_node and (prev_excl or not only_xr), skip=skip)
+            if path is None:
+                return None
+            waits: dict[str, int] = {ts.name: self.seq} if how == "wait" else {}
+            signals: list[tuple[str, int, Any]] = [(ts.name, self.seq, None)] if how == "signal" else []
+            for a, b in zip(path, path[1:]):
+                e = g.edge(a, b)
+                if e is None or e.tasks is None or len(e.tasks) != 1 or e.witness is None:
+                    continue
+                (t,) = e.tasks
+                if e.witness.how == "wait":
+                    waits[t] = max(waits.get(t, 0), e.witness.seq)
+                elif e.witness.how == "signal":
+                    signals.append((t, e.witness.seq, e))
+            own = [s for s in signals if s[0] in waits and s[1] < waits[s[0]]]
+            if not own:
+                if self.cycles_need_a_lock and all(g.nodes[n].kind == "event" for n in path):
+                    return None
+                return path
+            if own[0][2] is None:
+                return None  # the new signal itself is the task's own: nothing to retry without it
+            skip.add(own[0][2])
+        return None
+
+    def _rewitness(self, e: Any, task: str) -> None:
+        """A known dependency seen again: count it for the cycles reported through it."""
+        if e.tasks is not None:
+            e.tasks.add(task)
+        for f, closing in self._cycle_edges.get(e, ()):
+            if task not in f.tasks:
+                f.tasks.append(task)
+            if closing:
+                f.count += 1
 
     def _gates(self, ts: TaskState, prev: HeldLock, nxt: HeldLock) -> frozenset[int]:
         return frozenset(h.node for h in ts.held if h.read == 0 and h.node != prev.node and h.node != nxt.node)
 
     def _witness(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, how: str) -> Witness:
         return Witness(nxt.line, ts.name, self._site(nxt.site), self._stack(nxt.stack, how != "signal"), prev.line,
-                       self._site(prev.site), self._stack(prev.stack, how == "signal"), how)
+                       self._site(prev.site), self._stack(prev.stack, how == "signal"), how, self.seq)
 
     # ----------------------------------------------------------- usage bits
     def _mark_usage(self, ts: TaskState, h: HeldLock, umask: int) -> None:
@@ -438,18 +573,43 @@ class Validator:
     def _report(self, f: Finding, key: tuple) -> None:
         with self.graph_lock:
             if key in self._seen:
+                self._seen_again(key, f.task)
                 return
             self._seen.add(key)
+            self._reported[key] = f
+            if f.task and f.task not in f.tasks:
+                f.tasks.append(f.task)
+            f.sites = {c: self.class_sites[c.split("/")[0]] for c in f.classes
+                       if c.split("/")[0] in self.class_sites}
+            if self.hold_back is not None and self.hold_back(f):
+                self.pending.append(f)
+                return
             self.findings.append(f)
-        f.sites = {c: self.class_sites[c.split("/")[0]] for c in f.classes if c.split("/")[0] in self.class_sites}
         if self.on_finding is not None:
             self.on_finding(f)
 
-    def _held_info(self, ts: TaskState) -> list[HeldInfo]:
+    def flush_pending(self, drop: Callable[[Finding], bool]) -> None:
+        """Report the held-back findings, except those ``drop`` now rules out."""
+        with self.graph_lock:
+            pending, self.pending = self.pending, []
+            keep = [f for f in pending if not drop(f)]
+            self.findings.extend(keep)
+        if self.on_finding is not None:
+            for f in keep:
+                self.on_finding(f)
+
+    def _seen_again(self, key: tuple, task: str | None) -> None:
+        old = self._reported.get(key)
+        if old is not None:
+            old.count += 1
+            if task and task not in old.tasks:
+                old.tasks.append(task)
+
+    def _held_info(self, ts: TaskState, held: list[HeldLock] | None = None) -> list[HeldInfo]:
         g = self.graph
         return [HeldInfo(g.name(h.node), str(h.lock), usage_string(g.nodes[h.node].usage), _mode(h),
                          self._site(h.site), h.line)
-                for h in ts.held]
+                for h in (ts.held if held is None else held)]
 
     def _lock_desc(self, h: HeldLock) -> dict:
         node = self.graph.nodes[h.node]
@@ -457,13 +617,14 @@ class Validator:
                 "site": self._site(h.site), "line": h.line, "event": node.kind == "event"}
 
     def _circular(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, path: list[int], how: str,
-                  gates: frozenset[int]) -> None:
+                  gates: frozenset[int]) -> Finding | None:
         g = self.graph
         names = [g.name(n) for n in path]
         k = path.index(min(path))
         key = (F.CIRCULAR, tuple(path[k:] + path[:k]))
         if key in self._seen:
-            return
+            self._seen_again(key, ts.name)
+            return None
         chain = []
         lines = {nxt.line, prev.line} if how == "signal" else {nxt.line}
         guard = set(gates)
@@ -492,13 +653,54 @@ class Validator:
                                           "dep": dep_names(calc_dep(prev.read, nxt.read))}},
                     held=self._held_info(ts))
         self._report(f, key)
+        return f
 
-    def _recursive(self, ts: TaskState, nxt: HeldLock, held: HeldLock, waiting: bool = False) -> None:
+    def _instance_order(self, ts: TaskState, prev: HeldLock, nxt: HeldLock) -> None:
+        """Two instances of one class nested: ``prev``'s instance before ``nxt``'s.  An
+        order that some task took the other way round (directly or through other
+        instances of the class) is an inversion between instances, as instance-based
+        detectors report; a consistent order (by index, id, outer before inner) is clean."""
+        a, b = self.instance_key(prev.lock), self.instance_key(nxt.lock)
+        order = self.instance_order.setdefault(nxt.node, {})
+        after = order.get(a)
+        if after is not None and b in after:
+            return
+        with self.graph_lock:
+            path = _instance_path(order, b, a)
+            order.setdefault(a, {})[b] = InstanceEdge(self._witness(ts, prev, nxt, "acquire"), prev.lock, nxt.lock)
+        if path is not None:
+            self._instance_inversion(ts, prev, nxt, [order[x][y] for x, y in zip(path, path[1:])])
+
+    def _instance_inversion(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, chain: list[InstanceEdge]) -> None:
+        g = self.graph
+        name = g.name(nxt.node)
+        names = [name] * (len(chain) + 1)
+        lines = {nxt.line, prev.line} | {c.witness.line for c in chain}
+        desc_prev, desc_next = self.instance_str(prev.lock), self.instance_str(nxt.lock)
+        f = Finding(F.CIRCULAR, names, sorted(x for x in lines if x), ts.name, nxt.line,
+                    details={"how": "acquire", "instances": [desc_next, desc_prev],
+                             "acquiring": {**self._lock_desc(nxt), "instance": desc_next},
+                             "holding": {**self._lock_desc(prev), "instance": desc_prev},
+                             "site": self._site(nxt.site), "stack": self._stack(nxt.stack),
+                             "signal_site": None,
+                             "chain": [{"from": f"{name} ({self._instance(c.held)})",
+                                        "to": f"{name} ({self._instance(c.taken)})", "dep": ["EN"],
+                                        "witness": c.witness.to_dict()} for c in chain],
+                             "new_edge": {"from": f"{name} ({desc_prev})", "to": f"{name} ({desc_next})",
+                                          "dep": ["EN"]}},
+                    held=self._held_info(ts))
+        self._report(f, (F.CIRCULAR, "instances", nxt.node))
+
+    def _instance(self, lock: Any) -> str:
+        return lock if type(lock) is str else self.instance_str(lock)
+
+    def _recursive(self, ts: TaskState, nxt: HeldLock, held: HeldLock, waiting: bool = False,
+                   self_wait: bool = False) -> None:
         name = self.graph.name(nxt.node)
         f = Finding(F.RECURSIVE, [name], sorted({held.line, nxt.line}), ts.name, nxt.line,
                     details={"acquiring": self._lock_desc(nxt), "holding": self._lock_desc(held),
                              "same_instance": held.lock == nxt.lock, "waiting": waiting,
-                             "stack": self._stack(nxt.stack)},
+                             "self_wait": self_wait, "stack": self._stack(nxt.stack)},
                     held=self._held_info(ts))
         self._report(f, (F.RECURSIVE, name))
 
@@ -579,6 +781,27 @@ class Validator:
 def _mode(h: HeldLock) -> str:
     m = ("write", "read", "recursive-read")[h.read]
     return m + ("/try" if h.trylock else "")
+
+
+def _instance_path(order: dict[Any, dict[Any, InstanceEdge]], src: Any, dst: Any) -> list[Any] | None:
+    """A path src ->* dst in a class's instance order, or None."""
+    if src not in order:
+        return None
+    parent: dict[Any, Any] = {src: None}
+    todo = [src]
+    while todo:
+        x = todo.pop()
+        for y in order.get(x, ()):
+            if y in parent:
+                continue
+            parent[y] = x
+            if y == dst:
+                path = [y]
+                while parent[path[-1]] is not None:
+                    path.append(parent[path[-1]])
+                return path[::-1]
+            todo.append(y)
+    return None
 
 
 def _unique(xs: Iterable[str]) -> list[str]:

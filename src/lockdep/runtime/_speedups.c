@@ -20,7 +20,7 @@ static int S_active = 0;
 static PyInterpreterState *S_interp = NULL;  /* the interpreter the state belongs to */
 static int S_fast = 0;  /* 0 while the runtime records a trace: every event takes the Python path */
 static PyObject *S_runtime, *S_validator, *S_threads, *S_chains, *S_nodes, *S_wrapper_code;
-static PyObject *S_held_type, *S_ts_type, *S_node_type, *S_slow_acquire, *S_slow_release;
+static PyObject *S_held_type, *S_ts_type, *S_node_type, *S_slow_acquire, *S_slow_release, *S_slow_blocking;
 static long S_usage_needed;
 /* member offsets */
 static Py_ssize_t H_lock, H_node, H_read, H_trylock, H_ctx, H_chain_key, H_refs, H_site, H_stack, H_line,
@@ -219,25 +219,29 @@ do_acquire(LockBase *self, int blocking, double timeout)
         return PyObject_CallMethod(self->block, "acquire", "id", blocking, timeout);
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the caller's frame */
     if (blocking && timeout == -1) {
+        /* A lock goes on the held stack only once it is owned: try it without blocking;
+           a contended acquisition (validate, then block, then push) is the Python path's. */
+        PyObject *res = PyObject_CallMethodOneArg(self->block, s_acquire, Py_False);
+        if (res == NULL)
+            return NULL;
+        int got = PyObject_IsTrue(res);
+        Py_DECREF(res);
+        if (got < 0)
+            return NULL;
+        if (!got)
+            return PyObject_CallFunctionObjArgs(S_slow_blocking, (PyObject *)self,
+                                                frame ? (PyObject *)frame : Py_None, NULL);
         int r = fast_acquire(self, frame);
         if (r < 0)
             return NULL;
         if (r == 0) {
-            PyObject *res = PyObject_CallFunctionObjArgs(S_slow_acquire, (PyObject *)self,
-                                                         frame ? (PyObject *)frame : Py_None, NULL);
+            res = PyObject_CallFunctionObjArgs(S_slow_acquire, (PyObject *)self,
+                                               frame ? (PyObject *)frame : Py_None, NULL);
             if (res == NULL)
                 return NULL;
             Py_DECREF(res);
         }
-        PyObject *res = PyObject_CallMethodNoArgs(self->block, s_acquire);
-        if (res == NULL) {  /* interrupted: the acquisition did not happen */
-            PyObject *t, *v, *tb;
-            PyErr_Fetch(&t, &v, &tb);
-            PyObject *r2 = slow_release(self);
-            Py_XDECREF(r2);
-            PyErr_Restore(t, v, tb);
-        }
-        return res;
+        Py_RETURN_TRUE;
     }
     PyObject *res = PyObject_CallMethod(self->block, "acquire", "id", blocking, timeout);
     if (res == NULL || !PyObject_IsTrue(res))
@@ -418,6 +422,7 @@ clear_bound(void)
     Py_CLEAR(S_node_type);
     Py_CLEAR(S_slow_acquire);
     Py_CLEAR(S_slow_release);
+    Py_CLEAR(S_slow_blocking);
 }
 
 static PyObject *
@@ -448,13 +453,16 @@ bind(PyObject *mod, PyObject *args)
     clear_bound();
     PyObject *slow_acquire = PyObject_GetAttrString(runtime, "acquire");
     PyObject *slow_release = PyObject_GetAttrString(runtime, "release");
-    if (slow_acquire == NULL || slow_release == NULL) {
+    PyObject *slow_blocking = PyObject_GetAttrString(runtime, "acquire_blocking");
+    if (slow_acquire == NULL || slow_release == NULL || slow_blocking == NULL) {
         Py_XDECREF(slow_acquire);
         Py_XDECREF(slow_release);
+        Py_XDECREF(slow_blocking);
         return NULL;
     }
     S_slow_acquire = slow_acquire;
     S_slow_release = slow_release;
+    S_slow_blocking = slow_blocking;
     S_runtime = Py_NewRef(runtime);
     S_validator = Py_NewRef(validator);
     S_threads = Py_NewRef(threads);

@@ -65,6 +65,8 @@ def enable(*, json_path: str | None = None, trace_path: str | None = None, strea
 def disable() -> Runtime | None:
     """Stop instrumenting; returns the runtime that was active (its findings stay readable)."""
     rt = primitives.current
+    if rt is not None:
+        rt.checkpoint()
     patch.uninstall()
     if rt is not None and rt.trace is not None:
         rt.trace.close()
@@ -127,6 +129,7 @@ def _at_exit() -> None:
     rt = primitives.current
     if rt is None:
         return
+    rt.report_orphans()
     path = _options.get("json_path")
     if path:
         target = _per_process(path)

@@ -21,14 +21,14 @@ from ..engine.usage import HANDLER_CTX
 from ..engine.graph import Node
 from ..engine.task import HeldLock
 from ..engine.usage import MASK_TABLE
-from . import primitives
+from . import primitives, sites
 from .state import _WRAPPER_CODE, Runtime, ThreadState
 
 _getframe = sys._getframe
 
 ORIGINALS: dict[tuple[Any, str], Any] = {}
 for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Condition"),
-                      (threading.Thread, "_bootstrap_inner"), (threading.Thread, "join"),
+                      (threading.Thread, "__init__"), (threading.Thread, "_bootstrap_inner"), (threading.Thread, "join"),
                       (_cf_base.Future, "result"), (_cf_base.Future, "exception"),
                       (_cf_thread._WorkItem, "__init__"), (_cf_thread._WorkItem, "run"),
                       (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
@@ -46,7 +46,25 @@ def _orig(owner: Any, name: str) -> Any:
 
 # ------------------------------------------------------------------ threads
 def thread_event(t: threading.Thread) -> str:
-    return f"(thread){t.name}"
+    return getattr(t, "_ld_event", None) or f"(thread){t.name}"
+
+
+def _callable_name(fn: Any) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(type(fn), "__qualname__", "callable")
+
+
+def _site_event(prefix: str, what: str, frame: Any) -> str:
+    """An event keyed like a class: what runs, and the user line that made it (the line
+    that created the thread, or that submitted the work item)."""
+    _, _, site = sites.creation_key(sites.user_frame(frame))
+    return f"({prefix}){what}@{site}"
+
+
+def _thread_init(self: threading.Thread, *args: Any, **kwargs: Any) -> None:
+    _orig(threading.Thread, "__init__")(self, *args, **kwargs)
+    if primitives.current is not None:
+        target = self._target if self._target is not None else type(self).run  # type: ignore[attr-defined]
+        self._ld_event = _site_event("thread", _callable_name(target), _getframe(1))
 
 
 def _bootstrap_inner(self: threading.Thread) -> None:
@@ -67,20 +85,15 @@ def _join(self: threading.Thread, timeout: float | None = None) -> None:
     rt = primitives.current
     if rt is None or timeout is not None or self is threading.current_thread() or not self._started.is_set():
         return _orig(threading.Thread, "join")(self, timeout)
-    ev = thread_event(self)
-    rt.wait(rt.thread(), ev, _getframe(1), open_windows=False)
-    try:
-        return _orig(threading.Thread, "join")(self, timeout)
-    finally:
-        rt.wait_done(ev)
+    rt.wait(rt.thread(), thread_event(self), _getframe(1))
+    return _orig(threading.Thread, "join")(self, timeout)
 
 
 # ------------------------------------------------------------------ futures
 def _work_item_init(self: Any, future: Any, fn: Callable, args: Any, kwargs: Any) -> None:
     _orig(_cf_thread._WorkItem, "__init__")(self, future, fn, args, kwargs)
     if primitives.current is not None:
-        name = getattr(fn, "__qualname__", None) or getattr(type(fn), "__qualname__", "callable")
-        future._ld_event = f"(future){getattr(fn, '__module__', None) or '?'}.{name}"
+        future._ld_event = _site_event("future", _callable_name(fn), _getframe(1))
 
 
 def _work_item_run(self: Any) -> None:
@@ -96,25 +109,20 @@ def _work_item_run(self: Any) -> None:
         rt.signal(ts, ev)
 
 
-def _future_wait(futures: Any, frame: Any) -> list[str]:
+def _future_wait(futures: Any, frame: Any) -> None:
     rt = primitives.current
     if rt is None:
-        return []
+        return
     ts = rt.thread()
-    events = list(dict.fromkeys(ev for f in futures if (ev := getattr(f, "_ld_event", None)) is not None))
-    for ev in events:
-        rt.wait(ts, ev, frame, open_windows=False)
-    return events
+    for ev in dict.fromkeys(ev for f in futures if (ev := getattr(f, "_ld_event", None)) is not None):
+        rt.wait(ts, ev, frame)
 
 
 def _waited(method: str) -> Callable:
     def wrapper(self: Any, timeout: float | None = None) -> Any:
-        events = _future_wait([self], _getframe(1)) if timeout is None else []
-        try:
-            return _orig(_cf_base.Future, method)(self, timeout)
-        finally:
-            for ev in events:
-                primitives.current and primitives.current.wait_done(ev)
+        if timeout is None:
+            _future_wait([self], _getframe(1))
+        return _orig(_cf_base.Future, method)(self, timeout)
 
     wrapper.__name__ = method
     return wrapper
@@ -122,19 +130,15 @@ def _waited(method: str) -> Callable:
 
 def _wait(fs: Any, timeout: float | None = None, return_when: str = _cf_base.ALL_COMPLETED) -> Any:
     fs = list(fs) if not isinstance(fs, (set, frozenset, list, tuple)) else fs
-    events = _future_wait(fs, _getframe(1)) if timeout is None else []
-    try:
-        return _orig(_cf_base, "wait")(fs, timeout, return_when)
-    finally:
-        for ev in events:
-            primitives.current and primitives.current.wait_done(ev)
+    if timeout is None:
+        _future_wait(fs, _getframe(1))
+    return _orig(_cf_base, "wait")(fs, timeout, return_when)
 
 
 def _as_completed(fs: Any, timeout: float | None = None) -> Any:
     fs = list(fs)
-    events = _future_wait(fs, _getframe(1)) if timeout is None else []
-    for ev in events:
-        primitives.current and primitives.current.wait_done(ev)
+    if timeout is None:
+        _future_wait(fs, _getframe(1))
     return _orig(_cf_base, "as_completed")(fs, timeout)
 
 
@@ -186,12 +190,11 @@ def _sem_acquire(self: Any, blocking: bool = True, timeout: float | None = None)
         return _orig(threading.Semaphore, "acquire")(self, blocking, timeout)
     frame = _getframe(1)
     if blocking and timeout is None:
+        if not _orig(threading.Semaphore, "acquire")(self, False):
+            rt.acquire(self, frame, push=False)  # validated before it blocks, held once owned
+            _orig(threading.Semaphore, "acquire")(self, blocking, timeout)
         rt.acquire(self, frame)
-        try:
-            return _orig(threading.Semaphore, "acquire")(self, blocking, timeout)
-        except BaseException:
-            rt.release(self)
-            raise
+        return True
     if _orig(threading.Semaphore, "acquire")(self, blocking, timeout):
         rt.acquire(self, frame, trylock=True)
         return True
@@ -322,6 +325,7 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (threading, "Lock"): primitives.Lock,
     (threading, "RLock"): primitives.RLock,
     (threading, "Condition"): primitives.Condition,
+    (threading.Thread, "__init__"): _thread_init,
     (threading.Thread, "_bootstrap_inner"): _bootstrap_inner,
     (threading.Thread, "join"): _join,
     (_cf_base.Future, "result"): _waited("result"),

@@ -78,14 +78,13 @@ class _PyLockBase:
         if rt is None or self._ld_node < 0 or self._ld_owner_bound and self._block._is_owned():
             return self._block.acquire(blocking, timeout)
         if blocking and timeout == -1:
+            # on the held stack only once owned: a contended acquire validates, blocks, then pushes
             frame = _getframe(1)
+            if not self._block.acquire(False):
+                return rt.acquire_blocking(self, frame)
             if not rt.fast_acquire(self, frame):
                 rt.acquire(self, frame)
-            try:
-                return self._block.acquire()
-            except BaseException:
-                rt.release(self)
-                raise
+            return True
         if self._block.acquire(blocking, timeout):
             rt.acquire(self, _getframe(1), trylock=True)
             return True
@@ -175,8 +174,12 @@ class RLock(_LockCommon, _Base):
     def _acquire_restore(self, saved: Any) -> None:
         rt = current
         if rt is not None and self._ld_node >= 0:
-            rt.acquire(self, _getframe(1))
-        self._block._acquire_restore(saved)
+            frame = _getframe(1)
+            rt.acquire(self, frame, push=False)  # validated before it blocks, held once owned
+            self._block._acquire_restore(saved)
+            rt.acquire(self, frame)
+        else:
+            self._block._acquire_restore(saved)
 
     def _recursion_count(self) -> int:
         return self._block._recursion_count()
@@ -207,6 +210,10 @@ class Condition(_OrigCondition):
         # own events (thread exit, work item done), not as conditions.
         self._ld_silent = rt is not None and _internal(_getframe(1))
         self._ld_pending: Any = None
+        # the cross-release window of this condition: open from its first current (untimed)
+        # waiter on; only what a notifier did since then comes before the notification
+        self._ld_nwait = 0
+        self._ld_since = 0
         release_save = self._release_save
 
         def _release_save() -> Any:
@@ -223,18 +230,21 @@ class Condition(_OrigCondition):
         rt = current
         event = self._ld_event
         if rt is None or event is None or self._ld_silent or timeout is not None:
-            return super().wait(timeout)
+            return super().wait(timeout)  # a timed wait cannot wait forever: no dependency, no window
         self._ld_pending = (rt, rt.thread(), _getframe(1))
+        if not self._ld_nwait:  # the caller holds the condition's lock: these counts are consistent
+            self._ld_since = rt.validator.seq
+        self._ld_nwait += 1
         try:
             return super().wait(timeout)
         finally:
             self._ld_pending = None
-            rt.wait_done(event)
+            self._ld_nwait -= 1
 
     def notify(self, n: int = 1) -> None:
         rt = current
-        if rt is not None and self._ld_event is not None and not self._ld_silent and self._waiters:
-            rt.signal(rt.thread(), self._ld_event)
+        if rt is not None and self._ld_nwait and self._ld_event is not None and not self._ld_silent:
+            rt.signal(rt.thread(), self._ld_event, since=self._ld_since, exclude=self._lock, frame=_getframe(1))
         super().notify(n)
 
 

@@ -8,15 +8,18 @@ read-only shared maps; the validator serialises its slow path itself.
 from __future__ import annotations
 
 import _thread
+import os
 import sys
 from types import FrameType
 from typing import IO, Any, Callable
 
+from ..engine.findings import CIRCULAR as F_CIRCULAR
 from ..engine.findings import Finding
 from ..engine.task import HeldLock, TaskState
 from ..engine.usage import HANDLER_CTX, MASK_TABLE, PROCESS
 from ..engine.validator import Validator
 from . import sites
+from .identity import instance_str
 
 get_ident = _thread.get_ident
 
@@ -57,14 +60,26 @@ class TraceWriter:
 class Runtime:
     def __init__(self, on_finding: Callable[[Finding], None] | None = None, trace: IO[str] | None = None):
         self.validator = Validator(on_finding=on_finding, site_str=sites.site_str,
-                                   current_stack=sites.current_stack)
+                                   current_stack=sites.current_stack, instance_key=self.lock_id,
+                                   instance_str=instance_str)
         self.threads: dict[int, ThreadState] = {}
         self.async_tasks: dict[int, ThreadState] = {}
         self.classes: dict[tuple, int] = {}  # creation key -> node id
         self.trace = TraceWriter(trace) if trace is not None else None
-        self.waiting: dict[str, int] = {}  # event -> number of threads waiting on it now
         self.names_lock = _thread.RLock()
         self._serial = 0
+        #: classes of locks seen released by a thread other than their acquirer: no owner,
+        #: no held-stack order; a contended acquire waits for the release event (DEPT's semaphores)
+        self.handoff: set[int] = set()
+        #: id(lock) -> [waiters, window start] of the locks of hand-off classes being waited for
+        self.lock_waits: dict[int, list[int]] = {}
+        #: plain locks still held by threads that ended: id(lock) -> (thread, entry, lock)
+        self.orphans: dict[int, tuple[str, HeldLock, Any]] = {}
+        #: how long a thread may wait for a Lock it holds itself before that is a self-deadlock
+        self.self_wait_grace = float(os.environ.get("LOCKDEP_HANG_TIMEOUT") or 0) or 10.0
+        v = self.validator
+        v.cycles_need_a_lock = True  # thread and queue events merge many instances: a cycle needs a lock
+        v.hold_back = self._unowned_cycle
 
         self.fast_acquire = self._make_fast_acquire()
 
@@ -119,6 +134,25 @@ class Runtime:
 
         return fast_acquire
 
+    # ------------------------------------------------------ hand-offs
+    def _unowned_cycle(self, f: Finding) -> bool:
+        """A cycle through a plain Lock (or one-slot semaphore) waits for a checkpoint: the
+        class may yet turn out to be handed between threads (a readers' group lock), and
+        then its order was never a lock order."""
+        if f.kind != F_CIRCULAR:
+            return False
+        g = self.validator.graph
+        return any(g.nodes[n].kind in ("mutex", "semaphore") for n in self._class_nodes(f))
+
+    def _class_nodes(self, f: Finding) -> list[int]:
+        by_name = self.validator.graph.by_name
+        return [by_name[c] for c in f.classes if c in by_name]
+
+    def checkpoint(self) -> None:
+        """Report the held-back cycles whose locks never turned out to be hand-offs (at the end
+        of a test, at exit, when a hang is detected)."""
+        self.validator.flush_pending(lambda f: any(n in self.handoff for n in self._class_nodes(f)))
+
     # ----------------------------------------------------------- threads
     def thread(self) -> ThreadState:
         ident = get_ident()
@@ -150,8 +184,11 @@ class Runtime:
         """Signal the thread's exit event (for joiners) and retire its state."""
         if ts.thread_event is not None:
             self.signal(ts, ts.thread_event)
-        # Plain locks still held may be handed to another thread: only owner-bound
-        # (reentrant) locks held at exit are reported.
+        # Plain locks still held may be handed to another thread: reported at process
+        # exit if nobody released them by then; owner-bound (reentrant) ones now.
+        for h in ts.held:
+            if not getattr(h.lock, "_ld_owner_bound", False) and h.node not in self.handoff:
+                self.orphans[id(h.lock)] = (ts.name, h, h.lock)
         ts.held[:] = [h for h in ts.held if getattr(h.lock, "_ld_owner_bound", False)]
         if self.trace:
             self.trace.write(op="task_exit", task=ts.name)
@@ -200,6 +237,7 @@ class Runtime:
                 n += 1
                 name = f"{base}#{n}"
             nid = g.node(name, kind)
+            g.nodes[nid].instance_order = True  # Python objects: instances of a class are ordered by instance
             self.classes[key] = nid
             self.validator.class_sites.setdefault(name, site)
             return nid
@@ -223,8 +261,11 @@ class Runtime:
         return lid
 
     def acquire(self, lock: Any, frame: FrameType, trylock: bool = False, subclass: int = 0,
-                ts: ThreadState | None = None) -> Any:
-        """The slow path of an acquisition by the calling thread (or by the asyncio task ``ts``)."""
+                ts: ThreadState | None = None, push: bool = True) -> Any:
+        """The slow path of an acquisition by the calling thread (or by the asyncio task ``ts``);
+        ``push=False`` validates an attempt that is about to block."""
+        if lock._ld_node in self.handoff:
+            return None  # no owner, no order: only waits for its release count
         if ts is None:
             ts = self.threads.get(get_ident()) or self.thread()
         if frame is None:  # called from C with no Python frame
@@ -239,9 +280,86 @@ class Runtime:
             frame = _outside_wrappers(frame)
             code = frame.f_code
         site = (code, frame.f_lasti)
-        if self.trace is not None:
+        if self.trace is not None and push:
             self._trace_acquire(ts, lock, site, trylock, subclass, ctx)
-        return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site)
+        return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push)
+
+    def acquire_blocking(self, lock: Any, frame: FrameType | None) -> bool:
+        """A blocking acquisition that found the lock taken: validate the attempt before
+        blocking (a deadlock is reported even if it then happens), block, and only then
+        put the lock on the thread's held stack."""
+        ts = self.threads.get(get_ident()) or self.thread()
+        if frame is None:
+            frame = sys._getframe(1)
+        nid = lock._ld_node
+        if nid in self.handoff:
+            return self._wait_release(ts, lock, frame)
+        if not lock._ld_owner_bound and any(h.lock is lock for h in ts.held):
+            return self._self_wait(ts, lock, frame)
+        self.acquire(lock, frame, push=False)
+        lock._block.acquire()
+        if nid not in self.handoff and not self.fast_acquire(lock, frame):
+            self.acquire(lock, frame)
+        return True
+
+    def _release_event(self, nid: int) -> str:
+        return f"(release){self.validator.graph.name(nid)}"
+
+    def _wait_release(self, ts: ThreadState, lock: Any, frame: FrameType) -> bool:
+        """A lock of a hand-off class is taken: wait for its release, the cross-release way."""
+        w = self.lock_waits.get(id(lock))
+        if w is None:
+            w = self.lock_waits[id(lock)] = [0, self.validator.seq]
+        w[0] += 1
+        try:
+            self.wait(ts, self._release_event(lock._ld_node), frame)
+            lock._block.acquire()
+        finally:
+            w[0] -= 1
+            if not w[0]:
+                self.lock_waits.pop(id(lock), None)
+        return True
+
+    def _self_wait(self, ts: ThreadState, lock: Any, frame: FrameType) -> bool:
+        """A thread waits for a Lock it holds itself: fine if another thread releases it (a
+        hand-off, and from then on the class has no owner); a self-deadlock if nobody does."""
+        if lock._block.acquire(True, self.self_wait_grace):
+            return True
+        nid = lock._ld_node
+        if nid not in self.handoff:
+            held = next((h for h in ts.held if h.lock is lock), None)
+            if held is not None:
+                f = _outside_wrappers(frame)
+                attempt = HeldLock(lock, nid, 0, False, ts.ctx, (f.f_code, f.f_lasti), None, 0, self.validator.seq)
+                self.validator.self_deadlock(ts, attempt, held)
+        lock._block.acquire()
+        return True
+
+    def make_handoff(self, nid: int) -> None:
+        """A lock of class ``nid`` was released by a thread that did not take it: the class
+        is a signalling device, not a lock with an owner.  Its instances leave every held
+        stack and the order learned for it is forgotten."""
+        if nid in self.handoff:
+            return
+        v = self.validator
+        with v.graph_lock:
+            self.handoff.add(nid)
+            v.graph.nodes[nid].usage = 0  # the fast paths need usage bits: it always takes the slow path
+            v.graph.remove_edges_of(nid)
+        for other in [*self.threads.values(), *self.async_tasks.values()]:
+            for h in [h for h in other.held if h.node == nid]:
+                v._remove_held(other, h.lock)
+        for key, (_, h, _lock) in list(self.orphans.items()):
+            if h.node == nid:
+                self.orphans.pop(key, None)
+
+    def report_orphans(self) -> None:
+        """At process exit: plain locks still held by threads that ended, released by nobody."""
+        self.checkpoint()
+        for name, h, _lock in list(self.orphans.values()):
+            if h.node not in self.handoff:
+                self.validator.held_at_exit(name, [h])
+        self.orphans.clear()
 
     def _subclass_node(self, nid: int, subclass: int) -> int:
         g = self.validator.graph
@@ -271,6 +389,12 @@ class Runtime:
         it leaves its owner's stack without a finding."""
         if ts is None:
             ts = self.threads.get(get_ident()) or self.thread()
+        nid = lock._ld_node
+        if nid in self.handoff:
+            w = self.lock_waits.get(id(lock))
+            if w is not None:  # someone waits: what the releaser did meanwhile comes before the release
+                self.signal(ts, self._release_event(nid), since=w[1], frame=sys._getframe(1))
+            return
         held = ts.held
         if held and held[-1].lock is lock:
             held.pop().refs = 0
@@ -279,22 +403,22 @@ class Runtime:
         else:
             for other in [*self.threads.values(), *self.async_tasks.values()]:
                 if any(h.lock is lock for h in other.held):
+                    if other.ident >= 0 and ts.ident >= 0 and not getattr(lock, "_ld_owner_bound", False):
+                        self.make_handoff(nid)  # released by a thread that did not take it
+                        return
                     ts = other
                     self.validator._remove_held(other, lock)
                     break
             else:
-                return  # acquired before lockdep was enabled
+                if self.orphans.pop(id(lock), None) is not None and not getattr(lock, "_ld_owner_bound", False):
+                    self.make_handoff(nid)  # taken by a thread that ended, released by another
+                return  # or acquired before lockdep was enabled
         if self.trace is not None:
             self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
 
     # ---------------------------------------------------------- waits
-    def wait(self, ts: ThreadState, event: str, frame: FrameType | None, open_windows: bool = True) -> None:
-        """``ts`` blocks until ``event``.  With ``open_windows`` (conditions), the first waiter
-        opens every other thread's window for the event: only what a signaller does after
-        someone began to wait counts (the cross-release rule)."""
-        if open_windows and not self.waiting.get(event):
-            self.begin_all(event, ts)
-        self.waiting[event] = self.waiting.get(event, 0) + 1
+    def wait(self, ts: ThreadState, event: str, frame: FrameType | None) -> None:
+        """``ts`` blocks until ``event``: every lock it holds comes before the event."""
         if frame is not None and _WRAPPER_CODE.get(frame.f_code, True):
             frame = _outside_wrappers(frame)
         site = (frame.f_code, frame.f_lasti) if frame is not None else None
@@ -305,28 +429,25 @@ class Runtime:
             self.trace.write(op="wait", task=ts.name, event=event, site=sites.site_str(site) if site else "?")
         self.validator.wait(ts.name, event, site)
 
-    def wait_done(self, event: str) -> None:
-        n = self.waiting.get(event, 0)
-        if n > 1:
-            self.waiting[event] = n - 1
-        else:
-            self.waiting.pop(event, None)
-
     def begin(self, ts: ThreadState, event: str) -> None:
         if self.trace is not None:
             self.trace.write(op="begin", task=ts.name, event=event)
         self.validator.begin(ts.name, event)
 
-    def begin_all(self, event: str, waiter: ThreadState) -> None:
-        """Cross-release: only what a signaller does after a waiter began waiting counts."""
-        for ts in list(self.threads.values()):
-            if ts is not waiter:
-                self.begin(ts, event)
-
-    def signal(self, ts: ThreadState, event: str) -> None:
+    def signal(self, ts: ThreadState, event: str, since: int | None = None, exclude: Any = None,
+               frame: FrameType | None = None) -> None:
+        site = None
+        if frame is not None:
+            f = _outside_wrappers(frame)
+            site = (f.f_code, f.f_lasti)
         if self.trace is not None:
-            self.trace.write(op="signal", task=ts.name, event=event)
-        self.validator.signal(ts.name, event)
+            ev: dict[str, Any] = {"op": "signal", "task": ts.name, "event": event}
+            if site is not None:
+                ev["site"] = sites.site_str(site)
+            if exclude is not None:
+                ev["exclude"] = self.lock_id(exclude)
+            self.trace.write(**ev)
+        self.validator.signal(ts.name, event, site, since=since, exclude=exclude)
 
     # ----------------------------------------------------------- fork
     def before_fork(self, frame: FrameType | None) -> None:
@@ -361,7 +482,6 @@ class Runtime:
                 ts.held.clear()
                 self.threads.pop(ident, None)
                 self.validator.tasks.pop(ts.name, None)
-        self.waiting.clear()
 
 
 _WRAPPER_CODE: dict[Any, bool] = {}

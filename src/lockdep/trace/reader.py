@@ -38,18 +38,18 @@ _COMMON = {"t": NUMBER, "site": STR, "stack": STRLIST}
 
 #: op -> (required fields, optional fields)
 OPS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "lock_init": ({"lock": NAME, "class": NAME, "kind": "kind"}, {}),
+    "lock_init": ({"lock": NAME, "class": NAME, "kind": "kind"}, {"order": "order"}),
     "acquire": ({"task": NAME, "lock": NAME},
                 {"mode": "mode", "try": BOOL, "subclass": INT, "context": "context", "irqs_disabled": BOOL}),
     "release": ({"task": NAME, "lock": NAME}, {}),
     "free": ({"lock": NAME}, {}),
     "wait": ({"task": NAME, "event": NAME}, {}),
-    "signal": ({"task": NAME, "event": NAME}, {}),
+    "signal": ({"task": NAME, "event": NAME}, {"exclude": NAME}),
     "begin": ({"task": NAME, "event": NAME}, {}),
     "task_exit": ({"task": NAME}, {}),
     "fork": ({"task": NAME}, {}),
 }
-_ENUMS = {"kind": LOCK_KINDS, "mode": MODES, "context": tuple(CONTEXTS)}
+_ENUMS = {"kind": LOCK_KINDS, "mode": MODES, "context": tuple(CONTEXTS), "order": ("class", "instance")}
 
 _EXPECT = {
     NAME: "a non-empty string",
@@ -215,11 +215,11 @@ def feed(v: Validator, ev: dict, line: int) -> None:
     elif op == "release":
         v.release(ev["task"], ev["lock"], g("site"), g("stack"), line)
     elif op == "lock_init":
-        v.lock_init(ev["lock"], ev["class"], ev["kind"], g("site"), line)
+        v.lock_init(ev["lock"], ev["class"], ev["kind"], g("site"), line, g("order", "class"))
     elif op == "wait":
         v.wait(ev["task"], ev["event"], g("site"), g("stack"), line)
     elif op == "signal":
-        v.signal(ev["task"], ev["event"], g("site"), g("stack"), line)
+        v.signal(ev["task"], ev["event"], g("site"), g("stack"), line, exclude=g("exclude"))
     elif op == "begin":
         v.begin(ev["task"], ev["event"], g("site"), g("stack"), line)
     elif op == "free":

@@ -78,7 +78,9 @@ def findings_section(data: dict, verdicts: dict[str, dict]) -> list[str]:
         if s["changed"]:
             lines.append("")
             lines.append("Tests whose result changed under lockdep (plain -> lockdep):")
-            lines += [f"- `{t}`: {a} -> {b}" for t, (a, b) in s["changed"].items()]
+            for t, (a, b) in s["changed"].items():
+                why = verdicts.get(f"{name}|changed|{t}")
+                lines.append(f"- `{t}`: {a} -> {b}" + (f": {why['note']} ([repro]({why['repro']}))" if why else ""))
         for tag, r in (("plain", s["plain"]), ("lockdep", ld)):
             if r["hung"]:
                 lines.append(f"- the {tag} run hung (killed after the time limit; stacks in its log)")

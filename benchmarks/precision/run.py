@@ -50,7 +50,7 @@ def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return proc
 
 
-def venv_for(suite: Suite, fresh_deps: bool) -> Path:
+def venv_for(suite: Suite, fresh_deps: bool, lockdep_src: Path) -> Path:
     venv = VENVS / f"precision-{suite.name}"
     py = venv / "bin" / "python"
     marker = venv / ".precision-deps"
@@ -60,8 +60,8 @@ def venv_for(suite: Suite, fresh_deps: bool) -> Path:
     if fresh_deps or not marker.exists() or marker.read_text() != wanted:
         sh([str(py), "-m", "pip", "install", "-q", suite.requirement, *suite.deps])
         marker.write_text(wanted)
-    # this checkout, re-installed every run (non-editable: the C core is built as a user gets it)
-    sh([str(py), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(REPO)])
+    # lockdep, re-installed every run (non-editable: the C core is built as a user gets it)
+    sh([str(py), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(lockdep_src)])
     return py
 
 
@@ -158,9 +158,9 @@ def run_pytest(py: Path, suite: Suite, src: Path, logdir: Path, instrumented: bo
     return res
 
 
-def run_suite(suite: Suite, fresh_deps: bool) -> dict:
+def run_suite(suite: Suite, fresh_deps: bool, lockdep_src: Path) -> dict:
     print(f"== {suite.name}: installing", flush=True)
-    py = venv_for(suite, fresh_deps)
+    py = venv_for(suite, fresh_deps, lockdep_src)
     src = sources_for(suite)
     logdir = CACHE / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
@@ -181,11 +181,24 @@ def git(*args: str) -> str:
     return sh(["git", "-C", str(REPO), *args]).stdout.strip()
 
 
+def export(ref: str) -> Path:
+    """The tree of lockdep at ``ref``, unpacked under the cache (for --lockdep-ref)."""
+    sha = git("rev-parse", "--short", ref)
+    dest = CACHE / f"lockdep-{sha}"
+    if not dest.exists():
+        dest.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", sha], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--label", default="current", help="results/<label>.json (baseline, current)")
     ap.add_argument("--suites", default="", help="comma-separated suite names (default: all)")
     ap.add_argument("--fresh-deps", action="store_true", help="re-install the release and test dependencies too")
+    ap.add_argument("--lockdep-ref", default="", help="measure this commit of lockdep (git archive) instead of the "
+                    "checkout, e.g. the baseline's commit for a suite added later")
     ap.add_argument("--report", action="store_true", help="only rewrite RESULTS.md from results/*.json")
     args = ap.parse_args(argv)
     results_dir = HERE / "results"
@@ -197,12 +210,14 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown suite {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
         path = results_dir / f"{args.label}.json"
         data = json.loads(path.read_text()) if path.exists() else {"suites": {}}
-        data["meta"] = {"commit": git("rev-parse", "--short", "HEAD"), "subject": git("log", "-1", "--format=%s"),
+        ref = args.lockdep_ref or "HEAD"
+        lockdep_src = export(ref) if args.lockdep_ref else REPO
+        data["meta"] = {"commit": git("rev-parse", "--short", ref), "subject": git("log", "-1", "--format=%s", ref),
                         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                         "python": sys.version.split()[0]}
         for n in names:
             try:
-                data["suites"][n] = run_suite(BY_NAME[n], args.fresh_deps)
+                data["suites"][n] = run_suite(BY_NAME[n], args.fresh_deps, lockdep_src)
             except SetupError as e:
                 print(f"precision: {n}: {e}", file=sys.stderr)
                 continue

@@ -26,12 +26,12 @@ def test_abba_between_two_threads(tmp_path):
 
 def test_join_while_holding_a_lock_the_thread_needs(tmp_path):
     p, found = lockdep_json(EXAMPLES / "join_under_lock.py", tmp_path)
-    assert kinds(found) == [("circular_dependency", ["(thread)refresher", "join_under_lock.cache_lock"])]
+    assert kinds(found) == [("circular_dependency", ["(thread)refresh@examples/python/join_under_lock.py:21", "join_under_lock.cache_lock"])]
 
 
 def test_future_result_under_a_lock_the_work_item_takes(tmp_path):
     p, found = lockdep_json(EXAMPLES / "future_under_lock.py", tmp_path)
-    assert kinds(found) == [("circular_dependency", ["(future)__main__.load", "future_under_lock.registry_lock"])]
+    assert kinds(found) == [("circular_dependency", ["(future)load@examples/python/future_under_lock.py:17", "future_under_lock.registry_lock"])]
 
 
 def test_queue_consumer_holding_a_lock_the_producer_needs(tmp_path):

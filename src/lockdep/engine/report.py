@@ -274,6 +274,10 @@ def hint_for(f: Finding) -> str:
                 f"do not take {ne.get('to')} while holding {ne.get('from')} at {d.get('site') or 'trace line ' + str(f.line)}"
                 f" (take {ne.get('to')} first, or release {ne.get('from')} before it)")
     if f.kind == F.RECURSIVE:
+        if d.get("self_wait"):
+            return (f"this thread waits for {c[0]}, which it holds itself, and no other thread ever released a "
+                    f"{c[0]}: a self-deadlock. Release it before taking it again, or have the thread that "
+                    "should hand it over release it")
         if d.get("same_instance"):
             return (f"this task takes the same {c[0]} twice: a self-deadlock. Do not re-take it "
                     "(pass the 'already locked' state down, or use a reentrant lock)")

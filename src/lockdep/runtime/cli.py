@@ -41,6 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     rt = enable(json_path=args.json, trace_path=args.trace, quiet=args.quiet)
     status = _run_program(args)
     _join_threads()
+    rt.report_orphans()  # held-back cycles and locks left held by ended threads, before the verdict
     if args.fail and rt.validator.findings:
         return 1
     return status

@@ -1,0 +1,186 @@
+"""Precision on correct Python code, recall on its buggy twins (issue: every finding is a
+bug a maintainer would fix).  Each program in tests/programs/ runs under ``python -m
+lockdep`` in a subprocess, as a user runs it; CI runs this file under both cores."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from runtime_helpers import kinds, run
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+
+def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
+    out = tmp_path / "findings.json"
+    p = run(["-m", "lockdep", "--json", str(out), str(PROGRAMS / program)], timeout=120,
+            LOCKDEP_HANG_TIMEOUT="1", **env)
+    assert p.returncode == 0, p.stderr
+    return json.loads(out.read_text())["findings"], p.stderr
+
+
+@pytest.mark.parametrize("program", [
+    "futures_wait_many.py",   # the stdlib nests every future's condition, sorted by id
+    "accounts_sorted.py",     # two instances of one class, always in id order
+    "nested_futures.py",      # outer future's condition held while waiting on an inner one
+    "handoff_done_flag.py",   # a Lock released by the worker, re-acquired to wait for it
+    "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
+    "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
+])
+def test_correct_program_is_clean(program, tmp_path):
+    found, err = lockdep(program, tmp_path)
+    assert found == [], err
+    assert "lockdep: 0 findings" in err
+
+
+def test_unsorted_instances_of_one_class_are_an_inversion_naming_both(tmp_path):
+    found, err = lockdep("accounts_unsorted.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", ["Account.lock", "Account.lock"])]
+    a, b = found[0]["instances"]
+    assert a.startswith("Account.lock of <Account at 0x") and b.startswith("Account.lock of <Account at 0x")
+    assert a != b
+    assert "accounts_unsorted.py:14 transfer(): with b.lock:" in found[0]["site"]
+    assert "accounts_unsorted.py:13 transfer(): with a.lock:" in found[0]["holding"]["site"]
+
+
+def test_a_thread_waiting_for_a_lock_only_it_could_release_is_a_self_deadlock(tmp_path):
+    found, err = lockdep("self_deadlock.py", tmp_path)
+    assert kinds(found) == [("recursive_locking", ["self_deadlock.lock"])]
+    assert found[0]["self_wait"] and found[0]["same_instance"]
+    assert "reentrant" not in found[0]["hint"]
+
+
+def test_join_under_a_lock_the_thread_takes(tmp_path):
+    found, _ = lockdep("join_under_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency",
+                             ["(thread)worker@tests/programs/join_under_lock.py:16", "join_under_lock.state_lock"])]
+
+
+def test_queue_get_under_a_lock_the_producer_needs(tmp_path):
+    found, _ = lockdep("queue_get_under_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency",
+                             ["(condition)queue_get_under_lock.q.not_empty", "queue_get_under_lock.lock"])]
+    assert "queue_get_under_lock.py:23 producer(): q.put(1)" in json.dumps(found[0])  # where it was signalled
+
+
+def test_a_plain_lock_leaked_by_an_ended_thread_is_held_at_exit(tmp_path):
+    script = tmp_path / "leak.py"
+    script.write_text("import threading\nleaked = threading.Lock()\n\n\ndef worker():\n    leaked.acquire()\n\n\n"
+                      "t = threading.Thread(target=worker)\nt.start()\nt.join()\n")
+    out = tmp_path / "f.json"
+    p = run(["-m", "lockdep", "--json", str(out), str(script)])
+    found = json.loads(out.read_text())["findings"]
+    assert kinds(found) == [("held_lock_at_exit", ["leak.leaked"])], p.stderr
+    assert found[0]["task"].endswith("(worker)")
+    assert "leak.py:6 worker(): leaked.acquire()" in found[0]["held"][0]["site"]
+
+
+def test_a_plain_lock_released_later_by_another_thread_is_not_leaked(tmp_path):
+    script = tmp_path / "later.py"
+    script.write_text("import threading\ngate = threading.Lock()\n\n\ndef worker():\n    gate.acquire()\n\n\n"
+                      "t = threading.Thread(target=worker)\nt.start()\nt.join()\ngate.release()\n")
+    out = tmp_path / "f.json"
+    run(["-m", "lockdep", "--json", str(out), str(script)])
+    assert json.loads(out.read_text())["findings"] == []
+
+
+# ---------------------------------------------------------------- property
+class _Worker:
+    """A thread that runs lock commands one at a time."""
+
+    def __init__(self) -> None:
+        self.cmds: queue.SimpleQueue = queue.SimpleQueue()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            cmd = self.cmds.get()
+            if cmd is None:
+                return
+            cmd()
+            self.done.set()
+
+    def start(self, cmd) -> None:
+        self.done.clear()
+        self.cmds.put(cmd)
+
+    def finish(self) -> None:
+        assert self.done.wait(10), "a command that cannot block did not finish"
+
+
+ops = st.lists(st.tuples(st.sampled_from(["acquire", "release"]), st.integers(0, 2), st.integers(0, 2)),
+               min_size=1, max_size=12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ops)
+def test_held_stacks_hold_only_owned_locks(steps):
+    """Random acquisitions, hand-offs (releases by other threads) and blocked acquirers: a
+    thread's held stack never contains a lock it does not own."""
+    from lockdep.runtime import disable, enable
+
+    rt = enable(quiet=True, summary=False)
+    try:
+        locks = [threading.Lock()]  # three classes, one per line
+        locks.append(threading.Lock())
+        locks.append(threading.Lock())
+        workers = [_Worker() for _ in range(3)]
+        owner: dict[int, int | None] = {i: None for i in range(3)}
+        blocked: dict[int, list[int]] = {i: [] for i in range(3)}  # lock -> workers blocked on it, in order
+
+        def is_blocked(w_i: int) -> bool:
+            return any(w_i in ws for ws in blocked.values())
+
+        def release(l_i: int, by: int | None) -> None:
+            if by is None:  # this test's own thread
+                locks[l_i].release()
+            else:
+                workers[by].start(locks[l_i].release)
+                workers[by].finish()
+            owner[l_i] = None
+            if blocked[l_i]:  # exactly one blocked acquirer gets it: wait for whichever does
+                deadline = time.monotonic() + 10
+                while not any(workers[w].done.is_set() for w in blocked[l_i]):
+                    assert time.monotonic() < deadline
+                    time.sleep(0.001)
+                winner = next(w for w in blocked[l_i] if workers[w].done.is_set())
+                blocked[l_i].remove(winner)
+                owner[l_i] = winner
+
+        for op, w_i, l_i in steps:
+            if is_blocked(w_i):
+                continue
+            if op == "acquire":
+                if owner[l_i] == w_i:
+                    continue  # a self-wait: only a hand-off would end it
+                workers[w_i].start(locks[l_i].acquire)
+                if owner[l_i] is None:
+                    workers[w_i].finish()
+                    owner[l_i] = w_i
+                else:
+                    blocked[l_i].append(w_i)
+                    time.sleep(0.005)  # let it block (or be about to: either way it does not own the lock)
+            elif owner[l_i] is not None:
+                release(l_i, w_i)
+            for w_i2, w in enumerate(workers):
+                ts = rt.threads.get(w.thread.ident)
+                held = {id(h.lock) for h in ts.held} if ts is not None else set()
+                assert held <= {id(locks[i]) for i, o in owner.items() if o == w_i2}
+        for l_i in range(3):  # let every blocked worker through
+            while owner[l_i] is not None:
+                release(l_i, None)
+        for w in workers:
+            w.cmds.put(None)
+            w.thread.join()
+    finally:
+        disable()

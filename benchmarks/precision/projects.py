@@ -57,12 +57,13 @@ SUITES = [
           ("tests/test_mixed.py", "tests/test_sync.py", "tests/test_async.py"), ("-o", "addopts=", "-o", "asyncio_mode=auto")),
     Suite("urllib3-pool", "urllib3", "2.8.0",
           ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-socket==0.8.1", "anyio[trio]==4.16.0", "trio==0.35.0",
-           "h2==4.4.1", "httpx==0.28.1", "hypercorn==0.18.0", "pysocks==1.7.1", "quart==0.23.1",
-           "quart-trio==0.13.0", "trustme==1.2.1", "cryptography==50.0.2", "idna==3.20"),
+           "h2==4.4.1", "httpx==0.28.1", "hypercorn==0.18.0", "pysocks==1.7.1", "quart==0.22.0",
+           "quart-trio==0.12.0", "trustme==1.2.1", "cryptography==50.0.2", "idna==3.20"),
           ("test/with_dummyserver/test_connectionpool.py", "test/with_dummyserver/test_socketlevel.py",
            "test/test_connectionpool.py"), ()),
     Suite("tqdm", "tqdm", "4.70.1", ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-asyncio==1.5.0"),
-          ("tests/tests_tqdm.py", "tests/tests_synchronisation.py", "tests/tests_concurrent.py",
+          # tests_synchronisation.py (monitor thread with a fake clock) hangs here with or without lockdep
+          ("tests/tests_tqdm.py", "tests/tests_concurrent.py",
            "tests/tests_rlock.py", "tests/tests_contrib_logging.py"),
           ("-o", "addopts=", "-W", "error", "-o", "asyncio_mode=strict")),
 ]

@@ -56,14 +56,15 @@ def md(text: str) -> str:
 
 
 def summary_table(data: dict, verdicts: dict[str, dict]) -> list[str]:
-    lines = ["| suite | release | plain | under lockdep | changed results | hang | wall plain s | wall lockdep s "
+    lines = ["| suite | release | plain | under lockdep | changed results | hang or crash | wall plain s | wall lockdep s "
              "| ratio | findings | false | real | unjudged |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in data["suites"].items():
         plain, ld = s["plain"], s["lockdep"]
         v = Counter(verdict_of(verdicts, name, f)["verdict"] for f in ld["findings"])
         ratio = ld["wall"] / plain["wall"] if plain["wall"] else 0
-        hang = ", ".join(t for t, r in (("plain", plain), ("lockdep", ld)) if r["hung"]) or "no"
+        hang = ", ".join(f"{t} hung" if r["hung"] else f"{t} exit {r['rc']}" for t, r in (("plain", plain), ("lockdep", ld))
+                         if r["hung"] or r["rc"] not in (0, 1)) or "no"
         lines.append(f"| {name} | {s['requirement']} | {counts(plain['outcomes'])} | {counts(ld['outcomes'])} "
                      f"| {len(s['changed'])} | {hang} | {plain['wall']:.1f} | {ld['wall']:.1f} | {ratio:.2f}x "
                      f"| {len(ld['findings'])} | {v['false']} | {v['real']} | {v['unjudged']} |")
@@ -78,12 +79,19 @@ def findings_section(data: dict, verdicts: dict[str, dict]) -> list[str]:
         if s["changed"]:
             lines.append("")
             lines.append("Tests whose result changed under lockdep (plain -> lockdep):")
+            lost = [t for t, (a, b) in s["changed"].items() if b is None]
+            if lost:
+                lines.append(f"- {len(lost)} tests have no result under lockdep: the run stopped early")
             for t, (a, b) in s["changed"].items():
                 why = verdicts.get(f"{name}|changed|{t}")
-                lines.append(f"- `{t}`: {a} -> {b}" + (f": {why['note']} ([repro]({why['repro']}))" if why else ""))
+                if b is not None or why:
+                    lines.append(f"- `{t}`: {a} -> {b}" + (f": {why['note']}" if why else "")
+                                 + (f" ([repro]({why['repro']}))" if why and why.get("repro") else ""))
         for tag, r in (("plain", s["plain"]), ("lockdep", ld)):
             if r["hung"]:
-                lines.append(f"- the {tag} run hung (killed after the time limit; stacks in its log)")
+                why = verdicts.get(f"{name}|hang|{tag}")
+                lines.append(f"- the {tag} run hung (stopped by the time limit; every thread's stack is in its log)"
+                             + (f": {why['note']}" if why else ""))
         if not ld["findings"]:
             continue
         lines += ["", "| # | kind | classes (creation sites) | acquired at | test | verdict | cause / reason |",
@@ -96,6 +104,27 @@ def findings_section(data: dict, verdicts: dict[str, dict]) -> list[str]:
                 cause += f" ([repro]({v['repro']}))"
             lines.append(f"| {i} | {f['kind']} | {md(classes)} | {md('<br>'.join(acquisition_sites(f)) or '-')} "
                          f"| `{md(f.get('test', '?'))}` | {v['verdict']} | {md(cause)} |")
+    return lines
+
+
+def comparison_table(all_data: dict[str, dict], verdicts: dict[str, dict]) -> list[str]:
+    """One row per suite: findings and changed test results under each label."""
+    labels = list(all_data)
+    names = sorted({n for d in all_data.values() for n in d["suites"]})
+    head = " | ".join(f"{label} findings (false/real/unjudged) | {label} changed results" for label in labels)
+    lines = [f"| suite | {head} |", "|---|" + "---|---|" * len(labels)]
+    for n in names:
+        cells = []
+        for label in labels:
+            s = all_data[label]["suites"].get(n)
+            if s is None:
+                cells += ["not run", "-"]
+                continue
+            v = Counter(verdict_of(verdicts, n, f)["verdict"] for f in s["lockdep"]["findings"])
+            hung = " (hang)" if s["lockdep"]["hung"] or s["plain"]["hung"] else ""
+            cells += [f"{len(s['lockdep']['findings'])} ({v['false']}/{v['real']}/{v['unjudged']})",
+                      f"{len(s['changed'])}{hung}"]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -125,7 +154,8 @@ def write_results(results_dir: Path, verdicts_path: Path, out: Path) -> None:
     head = header.read_text() if header.exists() else "# Precision harness\n"
     lines = [head.rstrip(), ""]
     if all_data:
-        lines += ["## Findings by verdict and cause", ""] + cause_table(all_data, verdicts)
+        lines += ["## Summary", ""] + comparison_table(all_data, verdicts)
+        lines += ["", "## Findings by verdict and cause", ""] + cause_table(all_data, verdicts)
     for label, data in all_data.items():
         m = data["meta"]
         lines += ["", f"## {label.capitalize()}: lockdep {m['commit']} ({m['subject']}), {m['date']}, "

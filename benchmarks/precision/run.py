@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from report import write_results  # noqa: E402
 
 VENVS = Path(os.environ.get("PRECISION_VENVS", "/work/venvs"))
 CACHE = VENVS / "precision-cache"
+VENV_PATH = re.compile(r"/[^\s:@()]*?/site-packages/")
 TIMEOUT = 600  # seconds for one pytest run; past it the run is a hang (tracebacks via faulthandler)
 
 
@@ -103,8 +105,8 @@ def trimmed(obj, depth: int = 8):
                 for k, v in obj.items()}
     if isinstance(obj, list):
         return [trimmed(v) for v in obj]
-    if isinstance(obj, str) and "site-packages/" in obj:
-        return obj.replace(obj[:obj.index("site-packages/") + len("site-packages/")], "")
+    if isinstance(obj, str):
+        return VENV_PATH.sub("", obj)
     return obj
 
 
@@ -146,8 +148,10 @@ def run_pytest(py: Path, suite: Suite, src: Path, logdir: Path, instrumented: bo
             os.killpg(proc.pid, signal.SIGKILL)
             rc = proc.wait()
     wall = time.perf_counter() - start
+    text = log.read_text(errors="replace")
+    hung = hung or "+ Timeout +" in text  # pytest-timeout dumped the stacks and ended the run
     res = {"rc": rc, "wall": round(wall, 2), "hung": hung, "outcomes": outcomes(junit), "log": str(log),
-           "tail": log.read_text(errors="replace").splitlines()[-3:]}
+           "tail": text.splitlines()[-3:]}
     if instrumented:
         findings = json.loads(findings_path.read_text())["findings"] if findings_path.exists() else []
         owners = json.loads(probe_path.read_text())["tests"] if probe_path.exists() else []

@@ -20,7 +20,8 @@ from lockdep.kernel.loops import MergedGraph
 from lockdep.kernel.splat import parse_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = sorted(glob.glob(os.path.join(HERE, "..", "tests", "fixtures", "*", "*.txt")))
+SOURCES = sorted(p for d in ("splats", "kernel-splats", "hotplug")
+                 for p in glob.glob(os.path.join(HERE, "..", "tests", "fixtures", d, "*.txt")))
 
 
 def corpus(n: int, seed: int = 7) -> list[str]:

@@ -115,7 +115,9 @@ def test_globs_gzip_and_stdin(tmp_path):
     (tmp_path / "a.log.gz").write_bytes(gzip.compress(data))
     (tmp_path / "b.log").write_bytes(data)
     rc, out = splat(str(tmp_path / "*.log*"))
-    assert rc == 0 and len(out["reports"]) == 2
+    assert rc == 0 and len(out["reports"]) == 1  # the same report twice: merged, with both places
+    assert out["reports"][0]["count"] == 2
+    assert out["reports"][0]["seen_at"] == [f"{tmp_path / 'a.log.gz'}:1", f"{tmp_path / 'b.log'}:1"]
     rc, out = splat("-", stdin=data)
     assert out["reports"][0]["classes"] == ["&host->lock", "&port->lock"]
 

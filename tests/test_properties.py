@@ -179,6 +179,6 @@ def test_valid_random_streams_only_produce_findings(events):
     for f in v.findings:
         assert f.classes and f.events
         f.to_dict()
-        from lockdep.engine.report import render_text
+        from lockdep.report import render_text
 
         assert "what to do:" in render_text(f)

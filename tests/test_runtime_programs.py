@@ -16,12 +16,12 @@ def test_abba_between_two_threads(tmp_path):
     assert kinds(found) == [("circular_dependency", ["Bank.accounts_lock", "Bank.audit_lock"])]
     f = found[0]
     assert [s.split(":")[0].endswith("bank_transfer.py") for s in f["sites"]] == [True, True]
-    # the report on stderr: kernel layout with Python stacks of both sides
+    # the report on stderr (Python style, tests/test_report_text.py): both sides, with their source lines
     err = p.stderr
-    assert "WARNING: possible circular locking dependency detected" in err
-    assert "bank_transfer.py:23 Bank.transfer(): with self.audit_lock:" in err
-    assert "bank_transfer.py:28 Bank.audit(): with self.accounts_lock:" in err
-    assert "what to do:" in err and "lockdep: 1 finding" in err
+    assert "lockdep: possible deadlock: Bank.accounts_lock and Bank.audit_lock are taken in opposite orders" in err
+    assert "bank_transfer.py:23 in Bank.transfer\n          with self.audit_lock:" in err
+    assert "bank_transfer.py:28 in Bank.audit\n        with self.accounts_lock:" in err
+    assert "Fix: take Bank.accounts_lock before Bank.audit_lock" in err and "lockdep: 1 finding" in err
 
 
 def test_join_while_holding_a_lock_the_thread_needs(tmp_path):
@@ -40,9 +40,9 @@ def test_queue_consumer_holding_a_lock_the_producer_needs(tmp_path):
                                                      "(condition)queue_consumer_lock.jobs.not_empty"])]
 
 
-def test_logging_from_a_signal_handler(tmp_path):
-    p, found = lockdep_json(EXAMPLES / "signal_logging.py", tmp_path)
-    assert kinds(found) == [("inconsistent_lock_state", ["Handler.lock"])]
+def test_lock_taken_in_a_signal_handler(tmp_path):
+    p, found = lockdep_json(EXAMPLES / "signal_counter.py", tmp_path)
+    assert kinds(found) == [("inconsistent_lock_state", ["signal_counter.stats_lock"])]
     assert found[0]["state"] == "HANDLER"
     assert "on_hangup" in json.dumps(found[0])  # the handler's frame is named
 
@@ -92,19 +92,23 @@ def test_env_var_activation_and_subprocesses(tmp_path):
     out = tmp_path / "f.json"
     p = run([str(parent)], LOCKDEP="1", LOCKDEP_JSON=str(out))
     assert p.returncode == 0, p.stderr
-    assert json.loads(out.read_text())["findings"] == []  # the parent itself is clean
+    # the parent itself is clean; its report carries the child's finding, with the child's pid and command line
+    (f,) = json.loads(out.read_text())["findings"]
+    assert (f["kind"], f["classes"]) == ("circular_dependency", ["Bank.accounts_lock", "Bank.audit_lock"])
+    assert f["pid"] and f["argv"].endswith("child.py")
+    assert f"circular_dependency: Bank.accounts_lock --> Bank.audit_lock  [found by pid {f['pid']}" in p.stderr
     children = list(tmp_path.glob("f.json.*"))
     assert len(children) == 1
     assert kinds(json.loads(children[0].read_text())["findings"]) == [
         ("circular_dependency", ["Bank.accounts_lock", "Bank.audit_lock"])]
-    assert "WARNING: possible circular locking dependency detected" in p.stderr
+    assert "lockdep: possible deadlock: " in p.stderr
     # without the variable nothing is instrumented
     p = run([str(child)])
     assert "WARNING" not in p.stderr and "lockdep" not in p.stderr
 
 
 def test_recorded_trace_replays_to_the_same_findings(tmp_path):
-    for name in ("bank_transfer.py", "join_under_lock.py", "queue_consumer_lock.py", "signal_logging.py"):
+    for name in ("bank_transfer.py", "join_under_lock.py", "queue_consumer_lock.py", "signal_counter.py"):
         trace = tmp_path / f"{name}.jsonl"
         p, found = lockdep_json(EXAMPLES / name, tmp_path, "--trace", str(trace))
         r = run(["-m", "lockdep", "replay", "--json", str(trace)])

@@ -4,9 +4,13 @@
     v = Validator()
     v.acquire("T1", "A"); v.acquire("T1", "B"); ...
     v.findings
+
+PYTEST_DONT_REWRITE: the package may be imported at start-up (LOCKDEP=1, lockdep.pth)
+before pytest could rewrite it, and it holds no test assertions.
 """
 
-from .engine import Finding, Validator, render_text
+from .engine import Finding, Validator
+from .report import render_text
 
 __version__ = "0.1.0"
 __all__ = ["Finding", "Validator", "render_text", "__version__"]

@@ -1,4 +1,5 @@
-"""Findings: what the validator reports, as data first (text is rendered from it)."""
+"""Findings: what the validator reports, as data only.  Every format (text in
+either style, JSON, HTML, SARIF) is rendered from it by ``lockdep.report``."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ BAD_UNLOCK = "bad_unlock_balance"
 HELD_AT_EXIT = "held_lock_at_exit"
 HELD_FREED = "held_lock_freed"
 HELD_AT_FORK = "held_lock_at_fork"
+DEADLOCK = "deadlock"  # a wait-for cycle among threads that really hang (the runtime's hang watchdog)
 
-KINDS = (CIRCULAR, RECURSIVE, INCONSISTENT, IRQ_INVERSION, BAD_UNLOCK, HELD_AT_EXIT, HELD_FREED, HELD_AT_FORK)
+KINDS = (CIRCULAR, RECURSIVE, INCONSISTENT, IRQ_INVERSION, BAD_UNLOCK, HELD_AT_EXIT, HELD_FREED, HELD_AT_FORK,
+         DEADLOCK)
 
 
 @dataclass
@@ -49,12 +52,6 @@ class Finding:
     count: int = 1
     tasks: list[str] = field(default_factory=list)
 
-    @property
-    def hint(self) -> str:
-        from .report import hint_for
-
-        return hint_for(self)
-
     def to_dict(self) -> dict:
         d: dict[str, Any] = {
             "kind": self.kind,
@@ -70,5 +67,4 @@ class Finding:
         d["held"] = [h.to_dict() for h in self.held]
         d["count"] = self.count
         d["threads"] = list(self.tasks) or ([self.task] if self.task else [])
-        d["hint"] = self.hint
         return d

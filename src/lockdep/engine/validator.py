@@ -247,7 +247,9 @@ class Validator:
             key = hash((held[-1].chain_key, hid))
             head = False
         else:
-            key = hash((-1 - h.ctx, hid))
+            # a chain head per context; not -1 - ctx: hash(-1) == hash(-2) in CPython, so process and
+            # softirq heads of one class would share a key (ctx 0 stays -1: the runtime's fast path uses it)
+            key = hash((-1 - 2 * h.ctx, hid))
             head = True
         h.chain_key = key
         if not h.trylock:
@@ -525,7 +527,9 @@ class Validator:
             node.usage_witness[b] = Witness(h.line, ts.name, self._site(h.site), self._stack(h.stack))
             if bit_dir(b) == USED_IN:
                 self._any_used_in = True
-            conflict = node.usage & conflicting_bits(b)
+            # A reentrant class cannot deadlock on itself this way: the interrupted holder
+            # re-enters it, any other holder is simply waited for.
+            conflict = node.usage & conflicting_bits(b) if node.kind != "rlock" else 0
             if conflict:
                 old = min(x for x in range(12) if conflict & flag(x))
                 self._inconsistent(ts, h, node, old, b)

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ..files import check_writable, write_text
 from .ftrace import read, to_trace_events
 
 HELP = "convert ftrace / perf script lock events to the lockdep trace format (JSON Lines)"
@@ -19,11 +20,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    check_writable(args.output)
     events = read(args.file)
     lines = [json.dumps(ev, separators=(",", ":")) + "\n" for _, ev in to_trace_events(iter(events))]
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.writelines(lines)
+        write_text(args.output, "".join(lines))
     else:
         sys.stdout.writelines(lines)
     return 0

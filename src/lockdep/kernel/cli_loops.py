@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import InputError
+from ..files import check_text, check_writable, write_text
 from .cli_splat import expand
+from .aliases import why
 from .loops import Loop, MergedGraph, dumps, merge_files
 
 HELP = "merge kernel reports and traces into one graph and compute which dependencies to cut to break every loop"
@@ -13,11 +16,16 @@ HELP = "merge kernel reports and traces into one graph and compute which depende
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("loops", help=HELP, description=HELP)
-    p.add_argument("files", nargs="+", metavar="FILE", help="report text, trace .jsonl, globs, .gz, - for stdin")
+    p.add_argument("files", nargs="*", metavar="FILE", help="report text, trace .jsonl, globs, .gz, - for stdin")
     p.add_argument("--json", action="store_true", help='print {"cycles": [...], "cuts": [...]}')
     p.add_argument("--dot", metavar="PATH", help="write the merged graph as Graphviz DOT")
     p.add_argument("--svg", metavar="PATH", help="write the merged graph as SVG")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML page (works offline)")
+    p.add_argument("--dask", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="read the files on a Dask cluster (the scheduler at ADDRESS, or a new LocalCluster)")
+    from ..store.hooks import add_option as add_db_option
+
+    add_db_option(p)
     p.set_defaults(func=cmd_loops)
 
 
@@ -33,17 +41,37 @@ def describe(mg: MergedGraph, loops: list[Loop]) -> list[str]:
         total = sum(c.weight for c in lp.cuts)
         out.append(f"  cut {len(lp.cuts)} dependenc{'y' if len(lp.cuts) == 1 else 'ies'} (weight {total}, {how}):")
         for c in lp.cuts:
-            out.append(f"    {c.frm} --> {c.to}   resolves cycles {', '.join(map(str, c.resolves))}; "
+            dep = mg.edges[(c.frm, c.to)].dep if (c.frm, c.to) in mg.edges else "lock"
+            dep = "" if dep == "lock" else f" ({dep}: cross-release)"
+            out.append(f"    {c.frm} --> {c.to}{dep}   resolves cycles {', '.join(map(str, c.resolves))}; "
                        f"{c.weight} code site{'s' if c.weight != 1 else ''}")
             for w in c.witnesses[:4]:
                 out.append(f"      {w.text()}")
     if not loops:
         out.append("no loops: no reported cycle")
+    for old, new in sorted(mg.aliases.items()):
+        out.append(f"alias: {old} = {new} ({why(old)})")
     return out
 
 
 def cmd_loops(args: argparse.Namespace) -> int:
-    mg, errors = merge_files(expand(args.files))
+    for path in (args.dot, args.svg, args.html):
+        check_writable(path)
+    if args.dask is not None:
+        from ..distributed.hooks import split_address
+        from .loops_dask import merge_files_dask
+
+        mg, errors = merge_files_dask(*reversed(split_address(args.dask, args.files)))
+    elif args.files:
+        files = expand(args.files)
+        for path in files:
+            check_text(path)
+        mg, errors = merge_files(files)
+    else:
+        raise InputError("loops", None, "no file given")
+    from .store_bridge import exchange
+
+    exchange(args, mg)  # --db: start from the stored dependencies and cycles, store today's
     loops = mg.loops()
     for e in errors:
         print(f"lockdep: {e.file}:{e.line}: {e.error}", file=sys.stderr)
@@ -52,8 +80,7 @@ def cmd_loops(args: argparse.Namespace) -> int:
 
         for path, fn in ((args.dot, to_dot), (args.svg, to_svg), (args.html, to_html)):
             if path:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(fn(mg, loops))
+                write_text(path, fn(mg, loops))
     if args.json:
         print(dumps(mg.to_json(loops)))
     else:

@@ -73,6 +73,8 @@ class MergedEdge:
     to: str
     reports: set[str] = field(default_factory=set)
     witnesses: list[Witness] = field(default_factory=list)
+    #: "lock", or "wait"/"signal" for a cross-release (completion, work, DEPT) dependency
+    dep: str = "lock"
 
     @property
     def sites(self) -> set[str]:
@@ -118,6 +120,8 @@ class MergedGraph:
         self.edges: dict[tuple[str, str], MergedEdge] = {}
         self.cycles: list[Cycle] = []
         self._cycle_index: dict[tuple[str, ...], int] = {}
+        #: old class name -> current name, for every alias applied to a report (see ``aliases.py``)
+        self.aliases: dict[str, str] = {}
 
     def edge(self, frm: str, to: str) -> MergedEdge:
         e = self.edges.get((frm, to))
@@ -140,9 +144,12 @@ class MergedGraph:
         source = f"{s.file}:{s.line}"
         if s.kind not in (CIRCULAR, IRQ_INVERSION):
             return
+        self.aliases.update(s.aliases)
         for e in s.edges:
             m = self.edge(e.frm, e.to)
             m.reports.add(source)
+            if e.dep != "lock":
+                m.dep = e.dep
             if e.stack or not m.witnesses:
                 m.witnesses.append(Witness(source, meaningful_frames(e.stack, 12), context_of(e.stack), e.frm))
         if s.kind == CIRCULAR and len(set(s.classes)) > 1:
@@ -222,8 +229,9 @@ class MergedGraph:
                       "resolves": k.resolves} for lp in loops for k in lp.cuts],
             "loops": [{"classes": lp.classes, "cycles": lp.cycles, "exact": lp.exact,
                        "approximation_bound": lp.bound} for lp in loops],
-            "edges": [{"from": e.frm, "to": e.to, "reports": len(e.reports), "weight": e.weight}
+            "edges": [{"from": e.frm, "to": e.to, "reports": len(e.reports), "weight": e.weight, "dep": e.dep}
                       for e in self.edges.values()],
+            "aliases": dict(sorted(self.aliases.items())),
         }
 
 

@@ -1,4 +1,5 @@
-"""Drawings of a merged graph: DOT, SVG, and one self-contained offline HTML page.
+"""Drawings of a merged graph: DOT, SVG (the findings page's renderer,
+``lockdep.report.graph``), and one self-contained offline HTML page.
 
 Every string comes from untrusted report text, so it is escaped for the
 format it lands in (DOT quoted strings, XML text and attributes, HTML).
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 import html
 import json
-import math
 
+from ..report.graph import Edge, svg
 from .loops import Loop, MergedGraph
 
 
@@ -37,45 +38,14 @@ def to_dot(mg: MergedGraph, loops: list[Loop]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _layout(nodes: list[str], width: float, height: float) -> dict[str, tuple[float, float]]:
-    r = min(width, height) / 2 - 90
-    cx, cy = width / 2, height / 2
-    n = max(1, len(nodes))
-    return {v: (cx + r * math.cos(2 * math.pi * i / n - math.pi / 2), cy + r * math.sin(2 * math.pi * i / n - math.pi / 2))
-            for i, v in enumerate(nodes)}
-
-
 def to_svg(mg: MergedGraph, loops: list[Loop], size: int = 720) -> str:
     cuts = _cut_set(loops)
-    nodes = sorted({n for e in mg.edges for n in e})
-    pos = _layout(nodes, size, size)
-    esc = html.escape
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
-           'font-family="monospace" font-size="11">',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-           'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker>'
-           '<marker id="arrow-cut" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-           'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#d00"/></marker></defs>']
+    edges = []
     for (a, b), e in sorted(mg.edges.items()):
-        (x1, y1), (x2, y2) = pos[a], pos[b]
-        dx, dy = x2 - x1, y2 - y1
-        d = math.hypot(dx, dy) or 1
-        x1, y1, x2, y2 = x1 + dx / d * 14, y1 + dy / d * 14, x2 - dx / d * 14, y2 - dy / d * 14
-        cut = (a, b) in cuts
         n = len(e.reports)
-        cls = "edge cut" if cut else "edge"
-        dash = ' stroke-dasharray="6 3"' if cut else ""
-        out.append(f'<line class="{cls}" data-from="{esc(a)}" data-to="{esc(b)}" x1="{x1:.1f}" y1="{y1:.1f}" '
-                   f'x2="{x2:.1f}" y2="{y2:.1f}" stroke="{"#d00" if cut else "#555"}" '
-                   f'stroke-width="{1 + min(n, 6)}"{dash} '
-                   f'marker-end="url(#{"arrow-cut" if cut else "arrow"})"><title>{esc(a)} → {esc(b)}: '
-                   f'{n} report{"s" if n != 1 else ""}{" — suggested cut" if cut else ""}</title></line>')
-    for v in nodes:
-        x, y = pos[v]
-        out.append(f'<g class="node" data-name="{esc(v)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="12" fill="#eef" '
-                   f'stroke="#335"/><text x="{x:.1f}" y="{y - 17:.1f}" text-anchor="middle">{esc(v)}</text></g>')
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        edges.append(Edge(a, b, n, (a, b) in cuts,
+                          f'{n} report{"s" if n != 1 else ""}{" — suggested cut" if (a, b) in cuts else ""}'))
+    return svg(edges, size)
 
 
 _SCRIPT = """

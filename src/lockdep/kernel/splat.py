@@ -15,20 +15,17 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Iterator
 
+from .aliases import apply_aliases
+from .unmangle import Unmangled, rejoin, unmangle
 from ..engine.findings import (BAD_UNLOCK, CIRCULAR, HELD_AT_EXIT, HELD_FREED, INCONSISTENT, IRQ_INVERSION,
                                RECURSIVE)
 
 # kinds only kernel reports have
 RETURN_TO_USER = "lock_held_returning_to_user"
 RCU = "suspicious_rcu_usage"
-
-# Console prefixes, outermost first: syslog, <level>, [timestamp], [ T123] / [ C1] caller id.
-_PREFIX = re.compile(
-    r"^(?:[A-Z][a-z]{2}\s+\d+\s+[\d:]+\s+\S+\s+kernel:\s?)?"
-    r"(?:<\d+>)?"
-    r"(?:\[\s*\d+\.\d+\]\s?)?"
-    r"(?:\[\s*[TC]\d+\]\s?)?"
-)
+INVALID_WAIT = "invalid_wait_context"
+NEST_NOT_TAKEN = "nested_lock_not_taken"
+BAD_CONTENTION = "bad_contention"
 
 _TITLES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"possible circular locking dependency detected"), CIRCULAR),
@@ -41,8 +38,12 @@ _TITLES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"still has locks held"), HELD_AT_EXIT),
     (re.compile(r"held lock freed"), HELD_FREED),
     (re.compile(r"suspicious RCU usage"), RCU),
+    (re.compile(r"Invalid wait context"), INVALID_WAIT),
+    (re.compile(r"Nested lock was not taken"), NEST_NOT_TAKEN),
+    (re.compile(r"bad contention detected"), BAD_CONTENTION),
+    (re.compile(r"^Circular dependency has been detected"), CIRCULAR),  # DEPT
 ]
-_TITLE_LINE = re.compile(r"^\s*(?:WARNING: |\[ (?:INFO|BUG): |BUG: |INFO: )(.*?)(?:\.? \])?\s*$")
+_TITLE_LINE = re.compile(r"^\s*(?:WARNING: |\[ (?:INFO|BUG): |BUG: |INFO: |DEPT: |Dept: )(.*?)(?:\.? \])?\s*$")
 
 _USAGE = re.compile(r"\)\{[-+.?]{2,12}\}(?:-\{\d+:\d+\})?")
 _ADDR = re.compile(r"^\s*(?:[0-9a-f]{8,16}\s+)?")
@@ -62,13 +63,17 @@ _LOCK_PRIMITIVE = re.compile(
     r"__flush_work|flush_work|__flush_workqueue|flush_workqueue|start_flush_work|touch_wq_lockdep_map|"
     r"touch_work_lockdep_map|wait_for_completion|__wait_for_common|wait_for_common|"
     r"lock_sync|__lock_release|lock_release|check_noncircular|check_prev_add|validate_chain|"
-    r"__might_fault|might_fault|__might_sleep|might_sleep|rcu_lock_acquire|rcu_read_lock|__rcu_read_lock|"
+    r"check_prevs_add|complete_acquire|__might_fault|might_fault|__might_sleep|might_sleep|rcu_lock_acquire|rcu_read_lock|__rcu_read_lock|"
     r"dump_stack|print_|mark_lock|mark_usage|__lock_|lock_is_held)"
 )
 
 
-def normalize(name: str) -> str:
-    """One name for one lock across kernel versions (see the module docstring)."""
+def normalize(name: str, keep_key_number: bool = False) -> str:
+    """One name for one lock across kernel versions (see the module docstring).
+
+    ``keep_key_number`` keeps the per-boot ``#N``: two keys of one report that differ only there are
+    different locks (``&type->i_mutex_dir_key#8`` and ``#9`` belong to two filesystems).
+    """
     name = name.strip()
     prev = None
     while prev != name:
@@ -77,10 +82,12 @@ def normalize(name: str) -> str:
         if m:
             name = m.group(1)
     sub = ""
-    m = re.search(r"(/\d+)$", name)
+    m = re.search(r"(/\d+)$", name) or re.search(r"(:\d+)$", name)  # lockdep /N, DEPT :N
     if m:
-        sub, name = m.group(1), name[: m.start()]
-    name = re.sub(r"#\d+$", "", name)
+        sub, name = m.group(1).replace(":", "/"), name[: m.start()]
+        sub = "" if sub == "/0" else sub
+    if not keep_key_number:
+        name = re.sub(r"#\d+$", "", name)
     name = re.sub(r"\.rw_sem$", "", name)
     return name + sub
 
@@ -105,14 +112,28 @@ def meaningful_frames(stack: list[str], n: int = 2) -> list[str]:
     return out
 
 
+#: classes that are not locks but waits (cross-release): completions, work items, workqueues
+_EVENT = re.compile(r"^(?:\(+(?:complete|completion|wq_completion|work_completion)\)|\(&.*\)$)")
+
+
+def is_event(name: str) -> bool:
+    return bool(_EVENT.match(name))
+
+
 @dataclass
 class Edge:
     frm: str
     to: str
     stack: list[str] = field(default_factory=list)
+    raw_frm: str = ""
+    raw_to: str = ""
+    #: "lock" (held frm, took to), "wait" (held frm, waited for event to), "signal" (to taken before event frm
+    #: was signalled, in the signaller's window)
+    dep: str = "lock"
 
     def to_dict(self) -> dict:
-        return {"from": self.frm, "to": self.to, "stack": self.stack, "by": meaningful_frames(self.stack)}
+        return {"from": self.frm, "to": self.to, "raw_from": self.raw_frm or self.frm, "raw_to": self.raw_to or self.to,
+                "dep": self.dep, "stack": self.stack, "by": meaningful_frames(self.stack)}
 
 
 @dataclass
@@ -129,6 +150,12 @@ class Splat:
     edges: list[Edge] = field(default_factory=list)
     detail: str | None = None
     backtrace: list[str] = field(default_factory=list)
+    raw_held: list[str] = field(default_factory=list)
+    detector: str = "lockdep"
+    #: normalised name -> the name it was merged into by the alias table (see ``aliases.py``)
+    aliases: dict[str, str] = field(default_factory=dict)
+    count: int = 1
+    seen_at: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -148,10 +175,6 @@ class SplatError:
 
 class Malformed(Exception):
     pass
-
-
-def strip_prefix(line: str) -> str:
-    return _PREFIX.sub("", line.rstrip("\r\n"), count=1)
 
 
 def _title_kind(text: str) -> tuple[str, str] | None:
@@ -192,25 +215,61 @@ def lock_class(text: str) -> str | None:
 
 
 def parse_text(lines: Iterable[str], file: str) -> tuple[list[Splat], list[SplatError]]:
-    """Find and parse every lockdep report in ``lines``."""
-    clean = [strip_prefix(x) for x in lines]
+    """Find and parse every lockdep and DEPT report in ``lines`` (mangled as found: see ``unmangle``)."""
+    ul = unmangle(lines)
+    clean = ul.texts
     starts: list[tuple[int, str, str]] = []
     for i, text in enumerate(clean):
-        tk = _title_kind(text)
-        if tk:
-            starts.append((i, *tk))
+        if "ING: " in text or "BUG: " in text or "INFO: " in text or "DEPT: " in text or "Dept: " in text:
+            tk = _title_kind(text)
+            if tk:
+                starts.append((i, *tk))
     splats: list[Splat] = []
     errors: list[SplatError] = []
     for n, (i, kind, title) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(clean)
-        body = clean[i:end]
+        body = _own_lines(ul, i, end)
         # a report starts at its "====" rule, one line above the title
-        first = i if i == 0 or not re.match(r"^\s*=+\s*$", clean[i - 1]) else i - 1
+        first = i if i == 0 or not _RULE.match(clean[i - 1]) else i - 1
+        no = ul.numbers[first]
         try:
-            splats.append(_parse_report(body, file, first + 1, kind, title))
+            splats.append(_parse_report(body, file, no, kind, title))
         except Malformed as e:
-            errors.append(SplatError(file, first + 1, f"{kind.replace('_', ' ')} report: {e}"))
+            errors.append(SplatError(file, no, f"{kind.replace('_', ' ')} report: {e}"))
     return splats, errors
+
+
+_RULE = re.compile(r"^\s*=+\s*$")
+
+
+def _own_lines(ul: Unmangled, i: int, end: int) -> list[str]:
+    """The report's lines: other tasks' and CPUs' lines (by caller id) dropped, the title's indent removed."""
+    cid = ul.cids[i]
+    body = ul.texts[i:end]
+    if cid is not None:
+        body = [t for t, c in zip(body, ul.cids[i:end]) if c is None or c == cid]
+    title = body[0]
+    indent = title[: len(title) - len(title.lstrip())]
+    if indent:
+        body = [t[len(indent):] if t.startswith(indent) else t for t in body]
+    return body
+
+
+def merge_identical(splats: list[Splat]) -> list[Splat]:
+    """One report per distinct problem; ``count`` and ``seen_at`` say where it appeared (a thread quotes it often)."""
+    seen: dict[tuple, Splat] = {}
+    out = []
+    for s in splats:
+        key = (s.kind, tuple(s.raw_classes), tuple(s.raw_held), tuple((e.frm, e.to) for e in s.edges), s.detail)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = s
+            s.seen_at = [f"{s.file}:{s.line}"]
+            out.append(s)
+        else:
+            first.count += 1
+            first.seen_at.append(f"{s.file}:{s.line}")
+    return out
 
 
 def _next_content(body: list[str], j: int) -> tuple[int, str]:
@@ -233,8 +292,8 @@ def _lock_after(body: list[str], rx: str, what: str) -> str:
     j = _find(body, rx)
     if j < 0:
         raise Malformed(f"no '{what}' line")
-    _, text = _next_content(body, j + 1)
-    cls = lock_class(text)
+    k, _ = _next_content(body, j + 1)
+    cls = lock_class(rejoin(body, k))
     if cls is None:
         raise Malformed(f"no lock class after '{what}'")
     return cls
@@ -264,12 +323,14 @@ def _held(body: list[str]) -> tuple[list[str], str | None]:
         m2 = _NO_LOCKS.match(body[j])
         return [], m2.group(1) if m2 else None
     held = []
-    for t in body[j + 1:]:
+    for k in range(j + 1, len(body)):
+        t = body[k]
         if not _HELD_ENTRY.match(t):
-            if t.strip():
+            if t.strip() and not t.startswith(("at: ", "cpuhp_", " ")) and lock_class(t) is None and \
+                    not _HELD_ENTRY.match(body[k - 1]):
                 break
             continue
-        cls = lock_class(_HELD_ENTRY.sub("", t, count=1))
+        cls = lock_class(_HELD_ENTRY.sub("", rejoin(body, k), count=1))
         if cls and (not held or held[-1] != cls):  # syzbot prints [inline] frames as repeated entries
             held.append(cls)
     return held, m.group(2)
@@ -312,7 +373,9 @@ def _parse_report(body: list[str], file: str, line: int, kind: str, title: str) 
     s = Splat(file, line, kind, title, kernel=_kernel(body))
     s.held, holder = _held(body)
     s.backtrace = _backtrace(body)
-    if kind == CIRCULAR:
+    if kind == CIRCULAR and title.startswith("Circular dependency has been detected"):
+        _parse_dept(body, s)
+    elif kind == CIRCULAR:
         _parse_circular(body, s)
     elif kind == RECURSIVE:
         j = _find(body, r" is trying to acquire lock:")
@@ -322,7 +385,7 @@ def _parse_report(body: list[str], file: str, line: int, kind: str, title: str) 
         s.raw_classes = [_lock_after(body, r" is trying to acquire lock:", "is trying to acquire lock")]
         _lock_after(body, r"but task is already holding lock:", "but task is already holding lock")
     elif kind == INCONSISTENT:
-        j = _find(body, r"^\s*inconsistent \{[\w-]+\} -> \{[\w-]+\} usage")
+        j = _find(body, r"^\s*inconsistent \{[\w -]+\} -> \{[\w -]+\} usage")
         k = _find(body, r" takes:\s*$")
         if j < 0 or k < 0:
             raise Malformed("no 'inconsistent {..} -> {..} usage' / 'takes:' lines")
@@ -359,6 +422,41 @@ def _parse_report(body: list[str], file: str, line: int, kind: str, title: str) 
         m = re.search(r"WARNING: (\S+) still has locks held", body[0])
         if m:
             s.task = m.group(1)
+    elif kind == INVALID_WAIT:
+        j = _find(body, r" is trying to lock:")
+        if j < 0:
+            raise Malformed("no 'is trying to lock' line")
+        s.task = body[j].split(" is trying to lock:")[0].strip()
+        s.raw_classes = [_lock_after(body, r" is trying to lock:", "is trying to lock")]
+        k = _find(body, r"^\s*context-\{\d+:\d+\}")
+        w = re.search(r"\}-(\{\d+:\d+\})", rejoin(body, _next_content(body, j + 1)[0]))
+        s.detail = f"wait type {w.group(1) if w else '?'} in {body[k].strip() if k >= 0 else 'context-?'}"
+    elif kind == NEST_NOT_TAKEN:
+        j = _find(body, r" is trying to lock:")
+        if j < 0:
+            raise Malformed("no 'is trying to lock' line")
+        s.task = body[j].split(" is trying to lock:")[0].strip()
+        s.raw_classes = [_lock_after(body, r" is trying to lock:", "is trying to lock")]
+        k = _find(body, r"but this task is not holding:")
+        if k >= 0:
+            nk = k + 1
+            while nk < len(body) and not body[nk].strip():
+                nk += 1
+            nest = lock_class(rejoin(body, nk)) if nk < len(body) else None
+            if nest:
+                s.raw_classes.append(nest)
+            else:
+                s.detail = "the nest lock line is missing (report cut short)"
+    elif kind == BAD_CONTENTION:
+        j = _find(body, r" is trying to contend lock \(")
+        if j < 0:
+            raise Malformed("no 'is trying to contend lock' line")
+        t = body[j]
+        s.task = t.split(" is trying to contend lock")[0].strip()
+        cls = lock_class(t[t.index(" is trying to contend lock") + len(" is trying to contend lock"):])
+        if cls is None:
+            raise Malformed("no lock class in the contend line")
+        s.raw_classes = [cls]
     elif kind == RCU:
         j = _find(body, r"^\s*\S+:\d+ ")
         s.detail = body[j].strip() if j >= 0 else None
@@ -366,9 +464,87 @@ def _parse_report(body: list[str], file: str, line: int, kind: str, title: str) 
         s.raw_classes = list(s.held)
     if s.task is None:
         s.task = holder
-    s.classes = [normalize(c) for c in s.raw_classes]
-    s.held = [normalize(c) for c in s.held]
+    s.raw_held = list(s.held)
+    _name(s)
     return s
+
+
+def _name(s: Splat) -> None:
+    """Final names: normalised, ``#N`` kept where two keys of this report differ only there, aliases applied."""
+    raws = set(s.raw_classes) | set(s.raw_held) | {e.frm for e in s.edges} | {e.to for e in s.edges}
+    base = {r: normalize(r) for r in raws}
+    keyed = {r: normalize(r, keep_key_number=True) for r in raws}
+    variants: dict[str, set[str]] = {}
+    for r in raws:
+        variants.setdefault(base[r], set()).add(keyed[r])
+    names = {}
+    for r in raws:
+        n = keyed[r] if len(variants[base[r]]) > 1 else base[r]
+        canon = apply_aliases(n)
+        if canon != n:
+            s.aliases[n] = canon
+        names[r] = canon
+    s.classes = [names[c] for c in s.raw_classes]
+    s.held = [names[c] for c in s.raw_held]
+    for e in s.edges:
+        e.raw_frm, e.raw_to = e.frm, e.to
+        e.frm, e.to = names[e.frm], names[e.to]
+        e.dep = "signal" if is_event(e.raw_frm) else "wait" if is_event(e.raw_to) else e.dep
+
+
+_DEPT_CONTEXT = re.compile(r"^\s*context (\w+)\s*$")
+_DEPT_ROLE = re.compile(r"^\s*\[([SWE])\] (.*?):?\s*$")
+
+
+def _last_group(text: str) -> str | None:
+    """``&host->lock:0`` from ``__raw_spin_lock_irq(&host->lock:0)``: the last balanced parenthesised group."""
+    text = text.rstrip(":")
+    if not text.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1:-1]
+    return None
+
+
+def _parse_dept(body: list[str], s: Splat) -> None:
+    """DEPT: each context of the summary waits ([W]) for an event while inside another event's context ([S]):
+    a wait dependency S -> W. The contexts chain into the cycle."""
+    s.detector = "dept"
+    end = _find(body, r"^\s*\[S\]: start of the event context|context \w+'s detail")
+    summary = body[: end if end >= 0 else len(body)]
+    ctx: list[dict[str, str]] = []
+    for t in summary:
+        if _DEPT_CONTEXT.match(t):
+            ctx.append({})
+            continue
+        m = _DEPT_ROLE.match(t)
+        if m and ctx:
+            cls = _last_group(m.group(2))
+            if cls is not None:
+                ctx[-1].setdefault(m.group(1), cls)
+    ctx = [c for c in ctx if "S" in c and "W" in c]
+    if not ctx:
+        raise Malformed("no 'context' with [S] and [W] lines in the DEPT summary")
+    s.raw_classes = [c["S"] for c in ctx]
+    s.edges = [Edge(c["S"], c["W"], _dept_stack(body, c["W"]), dep="wait") for c in ctx]
+    m = re.search(r"\bComm: (\S+)", "\n".join(body))
+    s.task = m.group(1) if m else None
+
+
+def _dept_stack(body: list[str], cls: str) -> list[str]:
+    """The stacktrace under ``[W] ...(cls):`` in a context's detail, if the report kept it."""
+    for j, t in enumerate(body):
+        if t.lstrip().startswith("[W] ") and t.rstrip().endswith(f"({cls}):"):
+            k = _find(body, r"^\s*stacktrace:\s*$", j)
+            if 0 <= k <= j + 3:
+                return _stack(body, k + 1)[0]
+    return []
 
 
 def _parse_circular(body: list[str], s: Splat) -> None:
@@ -377,7 +553,8 @@ def _parse_circular(body: list[str], s: Splat) -> None:
         raise Malformed("no 'is trying to acquire lock' line")
     s.task = body[j].split(" is trying to acquire lock:")[0].strip()
     acquiring = _lock_after(body, r" is trying to acquire lock:", "is trying to acquire lock")
-    holding = _lock_after(body, r"but task is already holding lock:", "but task is already holding lock")
+    holding = _lock_after(body, r"but task is already holding lock:|but now in release context of a crosslock",
+                          "but task is already holding lock")
     blocks: dict[int, tuple[str, list[str]]] = {}
     k = _find(body, r"the existing dependency chain \(in reverse order\) is:")
     if k < 0:
@@ -386,7 +563,7 @@ def _parse_circular(body: list[str], s: Splat) -> None:
     while j < len(body):
         m = _BLOCK.match(body[j])
         if m:
-            cls = lock_class(body[j][m.end() - 1:])
+            cls = lock_class(rejoin(body, j)[m.end() - 1:])
             if cls is None:
                 raise Malformed(f"unreadable chain entry: {body[j].strip()[:60]}")
             stack, j = _stack(body, j + 1)
@@ -404,10 +581,9 @@ def _parse_circular(body: list[str], s: Splat) -> None:
         raise Malformed("the dependency chain has only '-> #0' (truncated?)")
     names = [blocks[i][0] for i in range(top + 1)]
     s.raw_classes = names
-    norm = [normalize(c) for c in names]
-    s.edges = [Edge(norm[i - 1], norm[i], blocks[i][1]) for i in range(1, top + 1)]
-    s.edges.append(Edge(norm[top], norm[0], blocks[0][1]))
-    if normalize(acquiring) != norm[0] or normalize(holding) != norm[top]:
+    s.edges = [Edge(names[i - 1], names[i], blocks[i][1]) for i in range(1, top + 1)]
+    s.edges.append(Edge(names[top], names[0], blocks[0][1]))
+    if normalize(acquiring) != normalize(names[0]) or normalize(holding) != normalize(names[top]):
         s.detail = f"acquiring {acquiring}, holding {holding}"
 
 
@@ -429,8 +605,7 @@ def _parse_irq(body: list[str], s: Splat, title: str) -> None:
             if not out or normalize(out[-1]) != normalize(c):
                 out.append(c)
         s.raw_classes = out
-        norm = [normalize(c) for c in out]
-        s.edges = [Edge(a, b) for a, b in zip(norm, norm[1:])]
+        s.edges = [Edge(a, b) for a, b in zip(out, out[1:])]
         return
     j = _find(body, r" just changed the state of lock:")
     if j < 0:
@@ -446,8 +621,7 @@ def _parse_irq(body: list[str], s: Splat, title: str) -> None:
     assert mm is not None
     s.detail = mm.group(2)
     s.raw_classes = [this, other] if mm.group(1) == "took another" else [other, this]
-    norm = [normalize(c) for c in s.raw_classes]
-    s.edges = [Edge(norm[0], norm[1])]
+    s.edges = [Edge(s.raw_classes[0], s.raw_classes[1])]
 
 
 def read_text_file(path: str) -> list[str]:
@@ -467,6 +641,11 @@ def read_text_file(path: str) -> list[str]:
             data = gzip.decompress(data)
     except (OSError, EOFError) as e:
         raise InputError(path, None, f"cannot read: {getattr(e, 'strerror', None) or e}") from None
+    if not data.strip():
+        raise InputError(path, None, "empty: no kernel log text")
+    head = data[:65536]
+    if b"\x00" in head or sum(c < 9 or 13 < c < 32 for c in head) > len(head) // 100:
+        raise InputError(path, None, "binary data, not a kernel log or report text")
     return data.decode("utf-8", "replace").splitlines()
 
 

@@ -7,5 +7,6 @@
 """
 
 from .api import disable, enable, enabled, name, nested, runtime
+from .watchdog import DeadlockError
 
-__all__ = ["disable", "enable", "enabled", "name", "nested", "runtime"]
+__all__ = ["DeadlockError", "disable", "enable", "enabled", "name", "nested", "runtime"]

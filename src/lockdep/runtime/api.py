@@ -11,8 +11,8 @@ import sys
 from typing import IO, Any, Iterator
 
 from ..engine.findings import Finding
-from ..engine.report import render_text
-from . import patch, primitives
+from ..report.console import print_findings
+from . import patch, primitives, watchdog
 from .state import Runtime
 
 _exit_hook_registered = False
@@ -25,11 +25,15 @@ def runtime() -> Runtime | None:
 
 
 def enable(*, json_path: str | None = None, trace_path: str | None = None, stream: IO[str] | None = None,
-           quiet: bool = False, summary: bool | str = True) -> Runtime:
+           quiet: bool = False, summary: bool | str = True, hang_timeout: float | None = None,
+           hang_abort: bool = False) -> Runtime:
     """Instrument ``threading`` from now on.  Findings are printed to ``stream``
     (stderr) as they are detected; at exit a summary is printed (``summary="findings"``:
     only if there were any) and the findings written to ``json_path``.  Environment defaults: LOCKDEP_JSON,
-    LOCKDEP_TRACE."""
+    LOCKDEP_TRACE, LOCKDEP_HANG_TIMEOUT.
+
+    ``hang_timeout`` (seconds, 0 or None: off) starts the hang watchdog: threads blocked that long
+    in a deadlock are reported; with ``hang_abort`` their waits raise ``DeadlockError``."""
     global _exit_hook_registered
     if primitives.current is not None:
         return primitives.current
@@ -40,8 +44,7 @@ def enable(*, json_path: str | None = None, trace_path: str | None = None, strea
     def on_finding(f: Finding) -> None:
         if not quiet:
             try:
-                out.write(render_text(f))
-                out.flush()
+                print_findings([f], out)
             except (OSError, ValueError):
                 pass
 
@@ -56,6 +59,13 @@ def enable(*, json_path: str | None = None, trace_path: str | None = None, strea
     rt = Runtime(on_finding=on_finding, trace=trace)
     _options.update(json_path=json_path, stream=out, summary=False if quiet else summary)
     patch.install(rt)
+    if hang_timeout is None:
+        try:
+            hang_timeout = watchdog.timeout_setting(None, watchdog.ENV, 0)
+        except ValueError as e:
+            print(f"lockdep: {e} (hang watchdog off)", file=sys.stderr)
+            hang_timeout = 0
+    watchdog.install(rt, hang_timeout, hang_abort)
     if not _exit_hook_registered:
         atexit.register(_at_exit)
         _exit_hook_registered = True
@@ -67,6 +77,7 @@ def disable() -> Runtime | None:
     rt = primitives.current
     if rt is not None:
         rt.checkpoint()
+    watchdog.uninstall()
     patch.uninstall()
     if rt is not None and rt.trace is not None:
         rt.trace.close()
@@ -122,7 +133,28 @@ def _per_process(path: str) -> str:
 
 
 def findings_json(rt: Runtime) -> dict:
-    return {"findings": [f.to_dict() for f in rt.validator.findings], "stats": rt.validator.summary()}
+    """This process's findings, with (for a session's root) those of its subprocesses; baseline applied."""
+    from . import history
+
+    findings, suppressed = history.report(rt)
+    out = {"findings": findings, "stats": rt.validator.summary()}
+    if suppressed:
+        out["suppressed"] = suppressed
+    return out
+
+
+def _report_others(data: dict) -> None:
+    """The root of a session names what its subprocesses found (and what the baseline suppressed)."""
+    from ..baseline import describe
+    from . import history
+
+    lines = [history.describe(f) for f in data["findings"] if "pid" in f]
+    lines += [f"lockdep: {describe(f, {'reason': f.get('baseline_reason')})}" for f in data.get("suppressed", [])]
+    if lines and _options.get("summary") is not False:
+        try:
+            _options["stream"].write("".join(line + "\n" for line in lines))
+        except (OSError, ValueError):
+            pass
 
 
 def _at_exit() -> None:
@@ -130,15 +162,17 @@ def _at_exit() -> None:
     if rt is None:
         return
     rt.report_orphans()
+    data = findings_json(rt)
     path = _options.get("json_path")
     if path:
         target = _per_process(path)
         try:
             with open(target, "w", encoding="utf-8") as f:
-                json.dump(findings_json(rt), f, indent=1)
+                json.dump(data, f, indent=1)
         except OSError as e:
             print(f"lockdep: cannot write {target}: {e.strerror}", file=sys.stderr)
-    n = len(rt.validator.findings)
+    _report_others(data)
+    n = len(data["findings"])
     summary = _options.get("summary")
     if summary is True and _options.get("pid") != os.getpid():
         summary = "findings"  # a forked child: quiet unless it found something

@@ -4,6 +4,7 @@ the way to check a program, and the subprocesses it starts, with no code change.
 import os
 
 if os.environ.get("LOCKDEP", "").lower() not in ("", "0", "no", "false", "off"):
+    from . import history
     from .api import enable
 
-    enable(summary="findings")  # silent unless something is found: stderr stays the program's
+    history.start(enable(summary="findings"))  # silent unless something is found: stderr stays the program's

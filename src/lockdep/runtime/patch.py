@@ -6,22 +6,25 @@ Originals are captured at import, so re-installing never wraps a wrapper.
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import builtins
 import concurrent.futures as _cf
 import concurrent.futures._base as _cf_base
 import concurrent.futures.thread as _cf_thread
+import gc
 import os
 import signal as _signal
 import sys
 import threading
+import weakref
 from typing import Any, Callable
 
 from ..engine.usage import HANDLER_CTX
 from ..engine.graph import Node
 from ..engine.task import HeldLock
 from ..engine.usage import MASK_TABLE
-from . import primitives, sites
+from . import primitives, sites, watchdog
 from .state import _WRAPPER_CODE, Runtime, ThreadState
 
 _getframe = sys._getframe
@@ -31,12 +34,13 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (threading.Thread, "__init__"), (threading.Thread, "_bootstrap_inner"), (threading.Thread, "join"),
                       (_cf_base.Future, "result"), (_cf_base.Future, "exception"),
                       (_cf_thread._WorkItem, "__init__"), (_cf_thread._WorkItem, "run"),
+                      (_cf_thread.ThreadPoolExecutor, "submit"),
                       (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
                       (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__"),
                       (asyncio.Lock, "__init__"), (asyncio.Lock, "acquire"), (asyncio.Lock, "release"),
                       (threading.Semaphore, "__init__"), (threading.Semaphore, "acquire"),
                       (threading.Semaphore, "__enter__"), (threading.Semaphore, "release"),
-                      (threading.BoundedSemaphore, "release")):
+                      (threading.BoundedSemaphore, "release"), (weakref, "ref"), (weakref.finalize, "__call__")):
     ORIGINALS[(_owner, _name)] = getattr(_owner, _name)
 
 
@@ -85,8 +89,20 @@ def _join(self: threading.Thread, timeout: float | None = None) -> None:
     rt = primitives.current
     if rt is None or timeout is not None or self is threading.current_thread() or not self._started.is_set():
         return _orig(threading.Thread, "join")(self, timeout)
-    rt.wait(rt.thread(), thread_event(self), _getframe(1))
-    return _orig(threading.Thread, "join")(self, timeout)
+    ts = rt.thread()
+    rt.wait(ts, thread_event(self), _getframe(1))
+    wd = watchdog.current
+    if wd is None:
+        return _orig(threading.Thread, "join")(self, timeout)
+    w = wd.enter(ts, "thread", self, _getframe(1))
+    try:  # in chunks if the watchdog may abort it
+        join = _orig(threading.Thread, "join")
+        join(self, wd.chunk)
+        while self.is_alive():
+            w.check()
+            join(self, wd.chunk)
+    finally:
+        wd.leave(w)
 
 
 # ------------------------------------------------------------------ futures
@@ -98,6 +114,8 @@ def _work_item_init(self: Any, future: Any, fn: Callable, args: Any, kwargs: Any
 
 def _work_item_run(self: Any) -> None:
     rt = primitives.current
+    if watchdog.current is not None:
+        self.future._ld_worker = _thread.get_ident()  # who can complete it (the watchdog's wait-for graph)
     ev = getattr(self.future, "_ld_event", None)
     if rt is None or ev is None:
         return _orig(_cf_thread._WorkItem, "run")(self)
@@ -107,6 +125,26 @@ def _work_item_run(self: Any) -> None:
         return _orig(_cf_thread._WorkItem, "run")(self)
     finally:
         rt.signal(ts, ev)
+
+
+def _submit(self: Any, fn: Callable, /, *args: Any, **kwargs: Any) -> Any:
+    f = _orig(_cf_thread.ThreadPoolExecutor, "submit")(self, fn, *args, **kwargs)
+    if watchdog.current is not None:
+        f._ld_executor = self  # while it is queued, the executor's workers can run it
+    return f
+
+
+def _watched(futures: Any, frame: Any) -> Any:
+    """Register a wait for futures with the hang watchdog (their conditions' waits poll for aborts)."""
+    wd = watchdog.current
+    rt = primitives.current
+    return wd.enter(rt.thread(), "future", list(futures), frame) if wd is not None and rt is not None else None
+
+
+def _unwatched(w: Any) -> None:
+    wd = watchdog.current
+    if w is not None and wd is not None:
+        wd.leave(w)
 
 
 def _future_wait(futures: Any, frame: Any) -> None:
@@ -122,7 +160,11 @@ def _waited(method: str) -> Callable:
     def wrapper(self: Any, timeout: float | None = None) -> Any:
         if timeout is None:
             _future_wait([self], _getframe(1))
-        return _orig(_cf_base.Future, method)(self, timeout)
+        w = _watched([self], _getframe(1)) if timeout is None else None
+        try:
+            return _orig(_cf_base.Future, method)(self, timeout)
+        finally:
+            _unwatched(w)
 
     wrapper.__name__ = method
     return wrapper
@@ -132,14 +174,47 @@ def _wait(fs: Any, timeout: float | None = None, return_when: str = _cf_base.ALL
     fs = list(fs) if not isinstance(fs, (set, frozenset, list, tuple)) else fs
     if timeout is None:
         _future_wait(fs, _getframe(1))
-    return _orig(_cf_base, "wait")(fs, timeout, return_when)
+    w = _watched(fs, _getframe(1)) if timeout is None else None
+    try:
+        return _orig(_cf_base, "wait")(fs, timeout, return_when)
+    finally:
+        _unwatched(w)
 
 
 def _as_completed(fs: Any, timeout: float | None = None) -> Any:
     fs = list(fs)
     if timeout is None:
         _future_wait(fs, _getframe(1))
-    return _orig(_cf_base, "as_completed")(fs, timeout)
+    it = _orig(_cf_base, "as_completed")(fs, timeout)
+    return _as_completed_watched(it, fs, _getframe(1)) if timeout is None and watchdog.current is not None else it
+
+
+def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
+    """Each step of ``as_completed`` is a wait for the futures not yet done."""
+    while True:
+        w = _watched([f for f in fs if not f.done()] or fs, frame)
+        try:
+            f = next(it)
+        except StopIteration:
+            return
+        finally:
+            _unwatched(w)
+        yield f
+
+
+# ------------------------------------------------------- interrupting contexts
+def _in_handler(fn: Callable, *args: Any) -> Any:
+    """``fn(*args)`` in the HANDLER context of the calling thread: it interrupts
+    whatever the thread was doing (signal handlers, finalizers, gc and weakref callbacks)."""
+    rt = primitives.current
+    if rt is None:
+        return fn(*args)
+    ts = rt.thread()
+    saved, ts.ctx = ts.ctx, HANDLER_CTX
+    try:
+        return fn(*args)
+    finally:
+        ts.ctx = saved
 
 
 # ------------------------------------------------------------------ signals
@@ -152,15 +227,7 @@ def _signal_signal(signalnum: int, handler: Any) -> Any:
     wrapped = handler
     if callable(handler) and primitives.current is not None:
         def wrapped(signum: int, frame: Any) -> Any:
-            rt = primitives.current
-            if rt is None:
-                return handler(signum, frame)
-            ts = rt.thread()
-            saved, ts.ctx = ts.ctx, HANDLER_CTX
-            try:
-                return handler(signum, frame)
-            finally:
-                ts.ctx = saved
+            return _in_handler(handler, signum, frame)
 
         wrapped.__wrapped__ = handler  # type: ignore[attr-defined]
     previous = _orig(_signal, "signal")(signalnum, wrapped)
@@ -244,15 +311,7 @@ def _finalizer(del_fn: Callable) -> Callable:
     """``__del__`` runs whenever the last reference goes, interrupting whatever the
     thread was doing: it runs in the HANDLER context, like a signal handler."""
     def __del__(self: Any) -> Any:
-        rt = primitives.current
-        if rt is None:
-            return del_fn(self)
-        ts = rt.thread()
-        saved, ts.ctx = ts.ctx, HANDLER_CTX
-        try:
-            return del_fn(self)
-        finally:
-            ts.ctx = saved
+        return _in_handler(del_fn, self)
 
     __del__.__wrapped__ = del_fn  # type: ignore[attr-defined]
     __del__.__qualname__ = getattr(del_fn, "__qualname__", "__del__")
@@ -288,6 +347,109 @@ def _wrap_existing_finalizers() -> None:
             stack.extend(cls.__subclasses__())
         except TypeError:
             continue
+
+
+# ------------------------------------------------------ gc and weakref callbacks
+_gc_saved: list[Any] = []  # [thread state, its context] while a collection runs
+
+
+def _gc_enter(phase: str, info: Any) -> None:
+    """First of ``gc.callbacks``: a collection interrupts whatever the thread was doing, so
+    from "start" to "stop" (user callbacks, weakref callbacks, finalizers of cyclic
+    garbage) the thread is in the HANDLER context.  gc walks the live list: keeping
+    this hook first and ``_gc_leave`` last here covers callbacks added since."""
+    callbacks = gc.callbacks
+    if callbacks[0] is not _gc_enter:
+        callbacks.remove(_gc_enter)
+        callbacks.insert(0, _gc_enter)
+    if callbacks[-1] is not _gc_leave:
+        if _gc_leave in callbacks:
+            callbacks.remove(_gc_leave)
+        callbacks.append(_gc_leave)
+    rt = primitives.current
+    if phase == "start" and rt is not None:
+        if _gc_saved:  # a "stop" that never reached _gc_leave
+            _gc_leave("stop", info)
+        ts = rt.thread()
+        _gc_saved[:] = [ts, ts.ctx]
+        ts.ctx = HANDLER_CTX
+
+
+def _gc_leave(phase: str, info: Any) -> None:
+    """Last of ``gc.callbacks``: the collection is over, the thread resumes its context."""
+    if phase == "stop" and _gc_saved:
+        ts, ctx = _gc_saved
+        _gc_saved.clear()
+        ts.ctx = ctx
+
+
+def _install_gc_hooks() -> None:
+    _remove_gc_hooks()
+    gc.callbacks.insert(0, _gc_enter)
+    gc.callbacks.append(_gc_leave)
+
+
+def _remove_gc_hooks() -> None:
+    for hook in (_gc_enter, _gc_leave):
+        while hook in gc.callbacks:
+            gc.callbacks.remove(hook)
+    if _gc_saved:
+        _gc_leave("stop", None)
+
+
+def _finalize_call(self: Any, _: Any = None) -> Any:
+    """``weakref.finalize``: called by the weakref machinery (with the dead reference)
+    when its object goes, it interrupts the thread like ``__del__``; an explicit
+    ``f()`` (or the one at exit) runs in the caller's context."""
+    call = _orig(weakref.finalize, "__call__")
+    return call(self) if _ is None else _in_handler(call, self, _)
+
+
+def _handler_callback(callback: Callable) -> Callable:
+    def in_handler(ref: Any) -> Any:
+        return _in_handler(callback, ref)
+
+    in_handler.__wrapped__ = callback  # type: ignore[attr-defined]
+    return in_handler
+
+
+_Ref = _orig(weakref, "ref")
+
+
+class _RefType(type):
+    """Metaclass of the stand-in for ``weakref.ref``: a reference of the C type is an
+    instance of it, and as a dict key it is the C type, so ``isinstance()`` checks and
+    dispatch tables (``copy``, ``singledispatch``) keep working."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, _Ref) if cls is _HandlerRef else type.__instancecheck__(cls, obj)
+
+    def __subclasscheck__(cls, sub: Any) -> bool:
+        return issubclass(sub, _Ref) if cls is _HandlerRef else type.__subclasscheck__(cls, sub)
+
+    def __eq__(cls, other: Any) -> bool:
+        return cls is other or cls is _HandlerRef and other is _Ref
+
+    def __hash__(cls) -> int:
+        return hash(_Ref) if cls is _HandlerRef else type.__hash__(cls)
+
+
+class _HandlerRef(_Ref, metaclass=_RefType):
+    """``weakref.ref`` whose callback runs in the HANDLER context: it is called when the
+    object goes, wherever the thread is.  ``weakref.ref(obj, cb)`` returns a reference of
+    the C type (with the wrapped callback: its ``__callback__`` is the wrapper, whose
+    ``__wrapped__`` is ``cb``); subclasses made from it stay subclasses."""
+
+    __slots__ = ()
+    __module__ = "weakref"
+    __qualname__ = "ReferenceType"
+
+    def __new__(cls, ob: Any, callback: Any = None, /, *args: Any, **kwargs: Any) -> Any:
+        if callback is not None and not isinstance(callback, weakref.finalize):  # finalize: _finalize_call
+            callback = _handler_callback(callback)
+        if cls is _HandlerRef:
+            return _Ref(ob, callback, *args, **kwargs)
+        return _Ref.__new__(cls, ob, callback, *args, **kwargs)
 
 
 # --------------------------------------------------------------------- fork
@@ -332,6 +494,7 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (_cf_base.Future, "exception"): _waited("exception"),
     (_cf_thread._WorkItem, "__init__"): _work_item_init,
     (_cf_thread._WorkItem, "run"): _work_item_run,
+    (_cf_thread.ThreadPoolExecutor, "submit"): _submit,
     (_cf_base, "wait"): _wait,
     (_cf_base, "as_completed"): _as_completed,
     (_cf, "wait"): _wait,
@@ -347,7 +510,35 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (threading.Semaphore, "__enter__"): _sem_acquire,
     (threading.Semaphore, "release"): _sem_release,
     (threading.BoundedSemaphore, "release"): _sem_release,
+    (weakref, "ref"): _HandlerRef,
+    (weakref.finalize, "__call__"): _finalize_call,
 }
+
+
+class _CSlowPath:
+    """What the C core calls back on its slow path (``acquire``/``release``): the runtime's.
+    Bridge until _speedups.c calls ``watchdog.block_on_lock`` for a contended acquisition
+    itself: a blocking acquisition on the slow path first waits, registered with the hang
+    watchdog, until the lock is free, then lets the C core take it."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self.release = rt.release
+
+    def __getattr__(self, name: str) -> Any:  # any other callback the C core looks up: the runtime's
+        return getattr(self.rt, name)
+
+    def acquire(self, lock: Any, frame: Any, trylock: bool = False, **kwargs: Any) -> Any:
+        h = self.rt.acquire(lock, frame, trylock, **kwargs)
+        wd = watchdog.current
+        if wd is not None and not trylock:
+            try:
+                wd.block_on_lock(lock, frame, pushed=True)
+                lock._block.release()  # free now: the C core takes it next
+            except BaseException:
+                self.rt.release(lock)
+                raise
+        return h
 
 
 def install(rt: Runtime) -> None:
@@ -363,6 +554,7 @@ def install(rt: Runtime) -> None:
     for (owner, name), new in PATCHES.items():
         setattr(owner, name, new)
     _wrap_existing_finalizers()
+    _install_gc_hooks()
     if not _fork_hooks_registered and hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
                             after_in_child=_after_fork_child)
@@ -375,3 +567,4 @@ def uninstall() -> None:
         primitives._speedups.unbind()
     for (owner, name), orig in ORIGINALS.items():
         setattr(owner, name, orig)
+    _remove_gc_hooks()

@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import Any
 
-from . import state
+from . import state, watchdog
 
 _allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
@@ -229,6 +229,7 @@ class Condition(_OrigCondition):
     def wait(self, timeout: float | None = None) -> bool:
         rt = current
         event = self._ld_event
+        wd = watchdog.current if timeout is None else None
         if rt is None or event is None or self._ld_silent or timeout is not None:
             return super().wait(timeout)  # a timed wait cannot wait forever: no dependency, no window
         self._ld_pending = (rt, rt.thread(), _getframe(1))
@@ -236,10 +237,35 @@ class Condition(_OrigCondition):
             self._ld_since = rt.validator.seq
         self._ld_nwait += 1
         try:
-            return super().wait(timeout)
+            return super().wait(timeout) if wd is None else self._wait_watched(wd, rt)
         finally:
             self._ld_pending = None
             self._ld_nwait -= 1
+
+    def _wait_watched(self, wd: watchdog.Watchdog, rt: state.Runtime) -> bool:
+        """``wait()`` without a timeout as CPython's, registered with the hang watchdog and
+        blocking in chunks it can abort.  Safe: a notifier holds the lock, so it cannot slip
+        between two chunks; the waiter stays in ``_waiters`` throughout."""
+        if not self._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        waiter = _allocate_lock()
+        waiter.acquire()
+        self._waiters.append(waiter)
+        saved_state = self._release_save()
+        w = wd.enter(rt.thread(), "condition", self, _getframe(2))
+        gotit = False
+        try:
+            wd.block(w, waiter.acquire)
+            gotit = True
+            return True
+        finally:
+            wd.leave(w)
+            self._acquire_restore(saved_state)
+            if not gotit:
+                try:
+                    self._waiters.remove(waiter)
+                except ValueError:
+                    pass
 
     def notify(self, n: int = 1) -> None:
         rt = current

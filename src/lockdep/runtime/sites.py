@@ -8,13 +8,15 @@ when a report needs them.
 
 from __future__ import annotations
 
+import asyncio
 import linecache
 import os
-import re
 import sys
 import sysconfig
 from types import CodeType, FrameType
 from typing import Any
+
+from .naming import naming
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,7 +28,7 @@ _WRAPPER_SUFFIXES = tuple(os.sep + p for p in (
     os.path.join("multiprocessing", "dummy", "__init__.py"), os.path.join("asyncio", "locks.py"),
 ))
 
-_ASSIGN = re.compile(r"^\s*(?:self\.|cls\.)?([A-Za-z_][\w.]*)\s*(?::[^=]+)?=(?!=)")
+_ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
 
 
 def is_ours(filename: str) -> bool:
@@ -89,43 +91,44 @@ def user_frame(f: FrameType | None) -> FrameType | None:
     return f
 
 
-def _frame_name(f: FrameType) -> str | None:
-    """``Pool._lock`` for ``self._lock = Lock()`` in a method of ``Pool``; ``app.A`` for a
-    module-level ``A = Lock()``; ``func.x`` for a local; None if the line assigns nothing."""
-    code = f.f_code
-    line = f.f_lineno
-    m = _ASSIGN.match(linecache.getline(code.co_filename, line))
-    if m is None:
-        return None
-    target = m.group(1)
-    if code.co_name == "<module>":
-        mod = f.f_globals.get("__name__", "")
-        if mod == "__main__" or not mod:
-            mod = os.path.splitext(os.path.basename(code.co_filename))[0]
-        return f"{mod}.{target}"
-    qual = getattr(code, "co_qualname", code.co_name)
-    owner = qual.rsplit(".", 1)[0] if "." in qual and linecache.getline(code.co_filename, line).lstrip().startswith(
-        ("self.", "cls.")) else qual
-    return f"{owner}.{target}"
+def _walked_out(filename: str) -> bool:
+    """Frames a new primitive is not named after: the stdlib's composite primitives,
+    asyncio's machinery (which creates futures and executors for the user's call),
+    and lockdep's own hooks between them."""
+    return is_wrapper(filename) or filename.startswith(_ASYNCIO_DIR) or is_ours(filename)
+
+
+def _where(f: FrameType) -> tuple[str, int, int]:
+    return f.f_code.co_filename, f.f_lineno, f.f_lasti  # the call, not just the line
 
 
 def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int, int], ...], str, str]:
     """Key, readable name and creation site of a primitive created in frame ``f``
     (the first frame outside lockdep).  Frames inside the stdlib's composite
     primitives are walked out of, so a ``Queue``'s mutex is keyed and named by
-    the user line that created the queue (``Worker.q.mutex``)."""
+    the user line that created the queue (``Worker.q.mutex``); so is a factory
+    (``return RLock()``) whose caller assigns the result: ``self._jobs_lock =
+    self._create_lock()`` is ``Scheduler._jobs_lock``, keyed by both frames."""
     key: list[tuple[str, int, int]] = []
     inner: list[str] = []
-    while f is not None and is_wrapper(f.f_code.co_filename):
-        key.append((f.f_code.co_filename, f.f_lineno, f.f_lasti))
-        n = _frame_name(f)
-        if n:  # a line that assigns names the part (``self.mutex = Lock()``); a plain call adds nothing
-            inner.append(n.rsplit(".", 1)[-1])
+    while f is not None and _walked_out(f.f_code.co_filename):
+        if not is_ours(f.f_code.co_filename):
+            key.append(_where(f))
+            part = naming(f).part
+            if part:  # a line that assigns names the part (``self.mutex = Lock()``); a plain call adds nothing
+                inner.append(part)
         f = f.f_back
     if f is None:  # created by the stdlib itself, with no user frame above
         return tuple(key), ".".join(reversed(inner)) or "?", "?"
-    key.append((f.f_code.co_filename, f.f_lineno, f.f_lasti))  # the call, not just the line
+    frames = [f]
+    n = naming(f)
+    while n.returned and (caller := frames[-1].f_back) is not None and not _walked_out(caller.f_code.co_filename):
+        frames.append(caller)
+        n = naming(caller)
+    if n.name is None:  # nobody assigns the factory's result: named after the factory's own line
+        frames, n = frames[:1], naming(f)
+    f = frames[-1]
+    key.extend(_where(x) for x in frames)
     site = f"{_short(f.f_code.co_filename)}:{f.f_lineno}"
-    outer = _frame_name(f) or site
-    name = ".".join([outer, *reversed(inner)])
+    name = ".".join([n.name or site, *reversed(inner)])
     return tuple(key), name, site

@@ -22,6 +22,7 @@ from . import sites
 from .identity import instance_str
 
 get_ident = _thread.get_ident
+get_native_id = _thread.get_native_id
 
 
 class ThreadState(TaskState):
@@ -63,8 +64,11 @@ class Runtime:
                                    current_stack=sites.current_stack, instance_key=self.lock_id,
                                    instance_str=instance_str)
         self.threads: dict[int, ThreadState] = {}
+        self.exited: dict[int, tuple[str, int]] = {}  # ident -> name and native id of the thread that exited
         self.async_tasks: dict[int, ThreadState] = {}
         self.classes: dict[tuple, int] = {}  # creation key -> node id
+        self.events: dict[tuple, str] = {}  # creation key -> event name
+        self.event_names: set[str] = set()
         self.trace = TraceWriter(trace) if trace is not None else None
         self.names_lock = _thread.RLock()
         self._serial = 0
@@ -80,6 +84,8 @@ class Runtime:
         v = self.validator
         v.cycles_need_a_lock = True  # thread and queue events merge many instances: a cycle needs a lock
         v.hold_back = self._unowned_cycle
+        #: (creation key, name) -> node id of a class a store knows, or None (set by history.start)
+        self.adopt: Callable[[tuple, str], int | None] | None = None
 
         self.fast_acquire = self._make_fast_acquire()
 
@@ -162,17 +168,28 @@ class Runtime:
         return ts
 
     def thread_named(self, name: str) -> ThreadState:
-        """The state of the calling thread, created under ``name`` (Thread bootstrap)."""
+        """Fresh state for the calling thread, starting under ``name`` (Thread bootstrap).
+        State an earlier thread left under the same ident (by code it ran after its exit
+        bookkeeping, such as a thread-local's finalizer) is retired, never inherited."""
         ident = get_ident()
-        ts = self.threads.get(ident)
-        return ts if ts is not None else self._new_thread(ident, name)
+        stale = self.threads.get(ident)
+        if stale is not None:
+            self.thread_exit(stale)
+        self.exited.pop(ident, None)
+        return self._new_thread(ident, name)
 
     def _new_thread(self, ident: int, name: str | None = None) -> ThreadState:
         if name is None:
             import threading
 
             t = threading._active.get(ident)  # type: ignore[attr-defined]
-            name = t.name if t is not None else f"thread-{ident}"
+            exited = self.exited.get(ident)
+            if t is not None:
+                name = t.name
+            elif exited is not None and exited[1] == get_native_id():  # still the thread that exited
+                name = exited[0]
+            else:
+                name = f"thread-{ident}"
         if name in self.validator.tasks:
             name = f"{name}/{ident}"
         ts = ThreadState(name, self.validator.seq, ident)
@@ -194,6 +211,7 @@ class Runtime:
             self.trace.write(op="task_exit", task=ts.name)
         self.validator.task_exit(ts.name)
         self.threads.pop(ts.ident, None)
+        self.exited[ts.ident] = (ts.name, get_native_id())  # the name of what the thread still runs
 
     # ----------------------------------------------------- asyncio tasks
     def task_state(self, task: Any) -> ThreadState:
@@ -231,11 +249,13 @@ class Runtime:
             nid = self.classes.get(key)
             if nid is not None:
                 return nid
+            if self.adopt is not None:  # lock history (--db): the class keeps its stored name
+                nid = self.adopt(key, name)
+                if nid is not None:
+                    self.classes[key] = nid
+                    return nid
             g = self.validator.graph
-            base, n = name, 1
-            while name in g.by_name:  # two creation sites with one name: like the kernel's name#N
-                n += 1
-                name = f"{base}#{n}"
+            name = _distinct(name, g.by_name)
             nid = g.node(name, kind)
             g.nodes[nid].instance_order = True  # Python objects: instances of a class are ordered by instance
             self.classes[key] = nid
@@ -248,8 +268,18 @@ class Runtime:
         return nid if nid is not None else self._register(key, name, "lockdep.name()", kind)
 
     def event_name(self, frame: FrameType | None, prefix: str) -> str:
-        _, name, _ = sites.creation_key(sites.user_frame(frame))
-        return f"({prefix}){name}"
+        """The event of a condition (of an ``Event``, a queue...) created in ``frame``:
+        keyed by creation site like a lock class, ``#N`` when two sites share a name."""
+        key, name, _ = sites.creation_key(sites.user_frame(frame))
+        key = (prefix, *key)
+        event = self.events.get(key)
+        if event is None:
+            with self.names_lock:
+                event = self.events.get(key)
+                if event is None:
+                    event = self.events[key] = _distinct(f"({prefix}){name}", self.event_names)
+                    self.event_names.add(event)
+        return event
 
     # ---------------------------------------------------------- locks
     def lock_id(self, lock: Any) -> str:
@@ -297,7 +327,13 @@ class Runtime:
         if not lock._ld_owner_bound and any(h.lock is lock for h in ts.held):
             return self._self_wait(ts, lock, frame)
         self.acquire(lock, frame, push=False)
-        lock._block.acquire()
+        from . import watchdog  # (imports this module)
+
+        wd = watchdog.current
+        if wd is None:
+            lock._block.acquire()
+        else:  # registered with the hang watchdog, abortable
+            wd.block_on_lock(lock, frame)
         if nid not in self.handoff and not self.fast_acquire(lock, frame):
             self.acquire(lock, frame)
         return True
@@ -485,6 +521,16 @@ class Runtime:
 
 
 _WRAPPER_CODE: dict[Any, bool] = {}
+
+
+def _distinct(name: str, taken: Any) -> str:
+    """``name``, or ``name#2``, ``name#3``... if taken: two creation sites with one name
+    stay two classes, like the kernel's ``name#N``."""
+    base, n = name, 1
+    while name in taken:
+        n += 1
+        name = f"{base}#{n}"
+    return name
 
 
 def _outside_wrappers(frame: FrameType) -> FrameType:

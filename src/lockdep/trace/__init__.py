@@ -1,1 +1,1 @@
-"""Readers and writers of the lock trace format (../shared/trace-format.md)."""
+"""Readers and writers of the lock trace format (docs/trace-format.md)."""

@@ -1,4 +1,4 @@
-"""Reader of the lock trace format, version 1 (../shared/trace-format.md).
+"""Reader of the lock trace format, version 1 (docs/trace-format.md).
 
 Every valid file is accepted and every invalid one rejected with the file and
 physical line number.  Input may be gzip-compressed or ``-`` (stdin).
@@ -10,7 +10,7 @@ import gc
 import gzip
 import io
 import sys
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 try:
     import orjson
@@ -234,28 +234,29 @@ def replay(paths: list[str], v: Validator | None = None, first: bool = False) ->
     """Validate every event of every file; with ``first``, stop analysing after the first finding
     (the rest of the input is still checked for validity)."""
     v = v if v is not None else Validator()
-    acquire, release = v.acquire, v.release
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived dicts, no reference cycles: the collector only costs time
     try:
-        _replay_files(paths, v, first, acquire, release)
+        for path in paths:
+            feed_events(v, read_events(path), first)
     finally:
         if gc_was_enabled:
             gc.enable()
     return v
 
 
-def _replay_files(paths: list[str], v: Validator, first: bool, acquire: Any, release: Any) -> None:
-    for path in paths:
-        for line, ev in read_events(path):
-            if first and v.findings:
+def feed_events(v: Validator, events: Iterable[tuple[int, dict]], first: bool = False) -> None:
+    """Apply ``(line, event)`` pairs; with ``first``, only check the rest after the first finding."""
+    acquire, release = v.acquire, v.release
+    for line, ev in events:
+        if first and v.findings:
+            continue
+        if len(ev) == 3:  # inline the common case of feed()
+            op = ev["op"]
+            if op == "acquire":
+                acquire(ev["task"], ev["lock"], line=line)
                 continue
-            if len(ev) == 3:  # inline the common case of feed()
-                op = ev["op"]
-                if op == "acquire":
-                    acquire(ev["task"], ev["lock"], line=line)
-                    continue
-                if op == "release":
-                    release(ev["task"], ev["lock"], line=line)
-                    continue
-            feed(v, ev, line)
+            if op == "release":
+                release(ev["task"], ev["lock"], line=line)
+                continue
+        feed(v, ev, line)

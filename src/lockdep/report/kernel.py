@@ -1,12 +1,14 @@
-"""Text of findings, in the layout of the kernel's ``print_*`` functions,
-followed by a "what to do" line."""
+"""Kernel style: findings in the layout of the kernel's ``print_*`` functions,
+followed by a "what to do" line (``--style kernel``; kernel traces always)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from . import findings as F
-from .findings import Finding
+from ..engine import findings as F
+from ..engine.findings import Finding
+from .scenario import scenario
 
 
 def _rule(title: str) -> list[str]:
@@ -14,19 +16,28 @@ def _rule(title: str) -> list[str]:
     return ["", bar, title, "-" * len(title)]
 
 
+def _known(site: str | None) -> bool:
+    """A site worth printing (the runtime writes "?" where it knows none)."""
+    return bool(site) and site != "?"
+
+
+def _site_or_line(site: str | None, line: int) -> str:
+    return site if site and _known(site) else f"trace line {line}"
+
+
 def _lockline(d: dict | None, cls: str | None = None) -> str:
-    if d is None:
+    if not d:
         return f" ({cls})"
-    at = f", at: {d['site']}" if d.get("site") else ""
+    at = f", at: {d['site']}" if _known(d.get("site")) else ""
     line = f" [trace line {d['line']}]" if d.get("line") else ""
     usage = "" if d.get("event") else d.get("usage", "")
-    return f" ({d['class']}){usage}{at}{line}"
+    return f" ({d.get('class', cls)}){usage}{at}{line}"
 
 
 def _stack_lines(stack: list[str] | None, site: str | None, indent: str = "       ") -> list[str]:
     if stack:
         return [indent + s for s in stack]
-    if site:
+    if _known(site):
         return [indent + site]
     return [indent + "(no stack recorded)"]
 
@@ -36,11 +47,11 @@ def _witness_lines(w: dict | None) -> list[str]:
         return ["       (edge known from a merged graph; no witness)"]
     out = _stack_lines(w.get("stack"), w.get("site"))
     how = {"wait": "waited for", "signal": "taken inside the event's window"}.get(w.get("how", ""), "taken")
-    prev = f"; the earlier lock was taken at {w['prev_site']}" if w.get("prev_site") else ""
+    prev = f"; the earlier lock was taken at {w['prev_site']}" if _known(w.get("prev_site")) else ""
     if w.get("how") == "signal":
-        prev = f"; the event was signalled at {w['prev_site']}" if w.get("prev_site") else ""
+        prev = f"; the event was signalled at {w['prev_site']}" if _known(w.get("prev_site")) else ""
     at = f" at trace line {w['line']}" if w.get("line") else ""
-    out.append(f"       [{how} by {w['task']}{at}{prev}]")
+    out.append(f"       [{how} by {w.get('task')}{at}{prev}]")
     return out
 
 
@@ -54,7 +65,7 @@ def _held(f: Finding) -> list[str]:
     n = len(f.held)
     out = [f"{n} lock{'s' if n != 1 else ''} held by {f.task}:"]
     for i, h in enumerate(f.held):
-        at = f", at: {h.site}" if h.site else ""
+        at = f", at: {h.site}" if _known(h.site) else ""
         out.append(f" #{i}: ({h.cls}){h.usage}{at}" + (f" [trace line {h.line}]" if h.line else ""))
     return out
 
@@ -65,18 +76,15 @@ def _take(cls: str, mode: str | None, event: bool) -> str:
     return f"{'r' if mode and mode.startswith(('read', 'recursive')) else ''}lock({cls});"
 
 
-def _scenario_two(cpu0: list[str], cpu1: list[str], order: list[int]) -> list[str]:
-    """order: 0/1 per line, which CPU acts next."""
+_OP = {"lock": "lock({});", "read": "rlock({});", "wait": "wait({});", "signal": "signal({});"}
+
+
+def _scenario_two(f: Finding) -> list[str]:
     out = [" Possible unsafe locking scenario:", "", "       CPU0                    CPU1",
            "       ----                    ----"]
-    i0 = i1 = 0
-    for who in order:
-        if who == 0:
-            out.append("  " + cpu0[i0])
-            i0 += 1
-        else:
-            out.append("                               " + cpu1[i1])
-            i1 += 1
+    sc = scenario(f)
+    for who, step in sc.steps if sc else []:
+        out.append(("  " if who == 0 else "                               ") + _OP[step.op].format(step.cls))
     out += ["", " *** DEADLOCK ***", ""]
     return out
 
@@ -88,23 +96,26 @@ def render_circular(f: Finding) -> list[str]:
     chain = d["chain"]
     out = _rule("WARNING: possible circular locking dependency detected")
     if how == "signal":
-        out += [f"{f.task} is signalling event:", f" ({hold['class']}), at: {d.get('signal_site') or '?'}",
-                "", "but inside that event's window the task took lock:", _lockline(acq), "",
+        at = f", at: {d['signal_site']}" if _known(d.get("signal_site")) else ""
+        out += [f"{f.task} is signalling event:", f" ({hold.get('class', f.classes[-1])}){at}",
+                "", "but inside that event's window the task took lock:", _lockline(acq, f.classes[0]), "",
                 "which lock already depends on the event.", ""]
     else:
         verb = "wait for event" if how == "wait" else "acquire lock"
-        out += [f"{f.task} is trying to {verb}:", _lockline(acq), "", "but task is already holding lock:",
-                _lockline(hold), "", f"which lock already depends on the new {'event' if how == 'wait' else 'lock'}.",
-                ""]
+        out += [f"{f.task} is trying to {verb}:", _lockline(acq, f.classes[0]), "",
+                "but task is already holding lock:", _lockline(hold, f.classes[-1]), "",
+                f"which lock already depends on the new {'event' if how == 'wait' else 'lock'}.", ""]
     out += ["", "the existing dependency chain (in reverse order) is:"]
     names = f.classes
     for k in range(len(names) - 1, 0, -1):
-        e = chain[k - 1]
-        out += ["", f"-> #{k} ({names[k]}) [{'/'.join(e['dep'])}]:"] + _witness_lines(e["witness"])
+        e = chain[k - 1] if k - 1 < len(chain) else {}
+        out += ["", f"-> #{k} ({names[k]}) [{'/'.join(e.get('dep', []))}]:"] + _witness_lines(e.get("witness"))
     out += ["", f"-> #0 ({names[0]}):"]
     if how == "signal":
         taken = f" at trace line {acq['line']}" if acq.get("line") else ""
-        signalled = f" at trace line {f.line}" if f.line else f" at {d.get('signal_site')}"
+        signalled = f" at trace line {f.line}" if f.line else ""
+        if not f.line and _known(d.get("signal_site")):
+            signalled = f" at {d['signal_site']}"
         out += _stack_lines(None, acq.get("site")) + [f"       [taken by {f.task}{taken}, "
                                                       f"then the event was signalled{signalled}]"]
     else:
@@ -112,24 +123,7 @@ def render_circular(f: Finding) -> list[str]:
     out += ["", "other info that might help us debug this:", ""]
     if len(names) > 2:
         out += ["Chain exists of:", "  " + " --> ".join(names), ""]
-    # CPU0 is this task, CPU1 the one that created the last edge of the chain.
-    prev, nxt = names[-1], names[0]
-    parent = names[-2]
-    last = chain[-1]["witness"] or {}
-    parent_is_event = last.get("how") == "signal"
-    if how == "signal":
-        cpu1 = [_take(parent, None, False) if parent != prev else "", f"wait({prev});"]
-        cpu1 = [x for x in cpu1 if x] if parent != nxt else [f"lock({nxt});", f"wait({prev});"]
-        cpu0 = [_take(nxt, acq.get("mode"), False), f"signal({prev});"]
-        out += _scenario_two(cpu0, cpu1, [1] * len(cpu1) + [0, 0])
-    else:
-        cpu0 = [_take(prev, hold.get("mode"), hold.get("event")),
-                _take(nxt, acq.get("mode"), how == "wait")]
-        if parent_is_event:
-            cpu1 = [_take(prev, None, False), f"signal({parent});"]
-        else:
-            cpu1 = [_take(parent, None, bool(last.get("how") == "wait")), _take(prev, None, False)]
-        out += _scenario_two(cpu0, cpu1, [0, 1, 1, 0])
+    out += _scenario_two(f)
     out += _held(f)
     if f.guarded_by:
         out += ["", f"every edge of this cycle was taken while holding ({f.guarded_by}) exclusively: "
@@ -142,8 +136,8 @@ def render_recursive(f: Finding) -> list[str]:
     cls = f.classes[0]
     out = _rule("WARNING: possible recursive locking detected")
     verb = "wait for event" if d.get("waiting") else "acquire lock"
-    out += [f"{f.task} is trying to {verb}:", _lockline(d["acquiring"]), "", "but task is already holding lock:",
-            _lockline(d["holding"]), "", "other info that might help us debug this:",
+    out += [f"{f.task} is trying to {verb}:", _lockline(d["acquiring"], cls), "", "but task is already holding lock:",
+            _lockline(d["holding"], cls), "", "other info that might help us debug this:",
             " Possible unsafe locking scenario:", "", "       CPU0", "       ----",
             "  " + _take(cls, d["holding"].get("mode"), False), "  " + _take(cls, d["acquiring"].get("mode"),
                                                                               bool(d.get("waiting"))),
@@ -160,11 +154,11 @@ def render_inconsistent(f: Finding) -> list[str]:
     cls = f.classes[0]
     out = _rule("WARNING: inconsistent lock state")
     out += [f"inconsistent {{{d['old_usage']}}} -> {{{d['new_usage']}}} usage.", f"{f.task} takes:",
-            _lockline(d["acquiring"]), f"{{{d['old_usage']}}} state was registered at:"]
+            _lockline(d["acquiring"], f.classes[0]), f"{{{d['old_usage']}}} state was registered at:"]
     reg = d.get("registered")
     if reg:
         out += _stack_lines(reg.get("stack"), reg.get("site"), "  ") + [
-            f"  [{_where(reg['line'])}task {reg['task']}]"]
+            f"  [{_where(reg.get('line', 0))}task {reg.get('task')}]"]
     interrupt = "<Signal>" if d["state"] == "HANDLER" else "<Interrupt>"
     out += ["", "other info that might help us debug this:", " Possible unsafe locking scenario:", "",
             "       CPU0", "       ----", f"  lock({cls});", f"  {interrupt}", f"    lock({cls});", "",
@@ -183,21 +177,21 @@ def render_irq_inversion(f: Finding) -> list[str]:
         title = "WARNING: possible irq lock inversion dependency detected"
     out = _rule(title)
     out += [f"{f.task} is trying to acquire:" if d["how"] == "edge" else f"{f.task} just changed the state of lock:",
-            _lockline(d["acquiring"])]
+            _lockline(d["acquiring"], f.classes[0])]
     if d.get("holding"):
-        out += ["", "and this task is already holding:", _lockline(d["holding"])]
+        out += ["", "and this task is already holding:", _lockline(d["holding"], f.classes[-1])]
     out += ["", f"which would create a new lock dependency path from the {state}-safe lock "
                 f"({d['safe']}) to the {state}-unsafe lock ({d['unsafe']}):", "", "  " + " --> ".join(f.classes), ""]
     for label, key, cls in (("safe", "safe_registered", d["safe"]), ("unsafe", "unsafe_registered", d["unsafe"])):
         reg = d.get(key)
-        usage = d.get(f"{label}_usage")
+        usage = d.get(f"{label}_usage") or "used"
         out.append(f"the {state}-{label} lock ({cls}) became {usage} at:")
         if reg:
             out += _stack_lines(reg.get("stack"), reg.get("site"), "  ") + [
-                f"  [{_where(reg['line'])}task {reg['task']}]"]
+                f"  [{_where(reg.get('line', 0))}task {reg.get('task')}]"]
         out.append("")
     for e in d["chain"]:
-        if e["witness"]:
+        if e.get("witness"):
             out += [f"dependency ({e['from']}) --> ({e['to']}) first seen at:"] + _witness_lines(e["witness"])
     interrupt = "<Signal>" if state == "HANDLER" else "<Interrupt>"
     safe, unsafe = d["safe"], d["unsafe"]
@@ -216,7 +210,7 @@ def render_irq_inversion(f: Finding) -> list[str]:
 def render_bad_unlock(f: Finding) -> list[str]:
     d = f.details
     out = _rule("WARNING: bad unlock balance detected!")
-    out += [f"{f.task} is trying to release lock ({f.classes[0]}) at:", d.get("site") or f"trace line {f.line}",
+    out += [f"{f.task} is trying to release lock ({f.classes[0]}) at:", _site_or_line(d.get("site"), f.line),
             "but there are no more locks to release!"]
     if d.get("held_by"):
         out.append(f"(the lock is held by {', '.join(d['held_by'])})")
@@ -228,19 +222,54 @@ def render_bad_unlock(f: Finding) -> list[str]:
 def render_held(f: Finding) -> list[str]:
     if f.kind == F.HELD_AT_EXIT:
         out = _rule(f"WARNING: {f.task} still has locks held!")
-        out += [f"the task exited at trace line {f.line}" + (f" ({f.details['site']})" if f.details.get("site") else "")]
+        site = f.details.get("site")
+        out += [f"the task exited at trace line {f.line}" + (f" ({site})" if _known(site) else "")]
     elif f.kind == F.HELD_FREED:
         d = f.details
         out = _rule("WARNING: held lock freed!")
-        out += [f"lock {d['lock']} ({f.classes[0]}) is freed at {d.get('site') or f'trace line {f.line}'}",
-                f"while {f.task} holds it (taken at {d.get('acquired_at') or '?'})"]
+        out += [f"lock {d['lock']} ({f.classes[0]}) is freed at {_site_or_line(d.get('site'), f.line)}",
+                f"while {f.task} holds it" + (f" (taken at {d['acquired_at']})" if _known(d["acquired_at"]) else "")]
     else:
         d = f.details
         out = _rule("WARNING: fork while other tasks hold locks!")
-        out += [f"{f.task} forks at {d.get('site') or f'trace line {f.line}'} while "
+        out += [f"{f.task} forks at {_site_or_line(d.get('site'), f.line)} while "
                 f"{', '.join(d.get('holders', []))} hold{'s' if len(d.get('holders', [])) == 1 else ''} "
                 f"locks; the child inherits them locked, with no thread to release them."]
     out += [""] + _held(f)
+    return out
+
+
+def render_deadlock(f: Finding) -> list[str]:
+    """The hang watchdog's report: the wait-for cycle, then each thread like a faulthandler
+    dump plus its wait and the locks it holds."""
+    d = f.details
+    threads = d["threads"]
+    out = _rule("WARNING: deadlock detected")
+    out.append(f"{len(threads)} thread{'s' if len(threads) != 1 else ''} blocked for more than {d['timeout']:g} s "
+               "in waits that no running thread can end:")
+
+    def edge(t: dict) -> str:
+        by = " or ".join("itself" if n == t["thread"] else n for n in t["waits_for"])
+        if t["or_any_thread"]:
+            by = f"{by}; no other thread is left to release it" if by else "any thread; none is left to do it"
+        return f" {t['thread']} waits for {t['wait']['what']}" + (f", {t['how']} {by}" if t["how"] else "")
+
+    n = len(d["cycle"])
+    if n:
+        out += ["", "wait-for cycle:" if n > 1 else "a thread waits for itself:"] + [edge(t) for t in threads[:n]]
+    if threads[n:]:
+        out += ["", "blocked on it:" if n else "blocked:"] + [edge(t) for t in threads[n:]]
+    for t in threads:
+        w = t["wait"]
+        out += ["", f"{t['thread']} (ident {t['ident']}), blocked for {t['blocked_for']:g} s:",
+                f" waiting for {w['what']}" + (f", at: {w['site']}" if w["site"] else "")]
+        held = t["held"]
+        out.append(f" {len(held)} lock{'s' if len(held) != 1 else ''} held by {t['thread']}" + (":" if held else "."))
+        out += [f" #{i}: ({h['class']}) {h['lock']}, at: {h['site']}" for i, h in enumerate(held)]
+        out += [" stack (innermost first):"] + _stack_lines(t["stack"], None, "  ")
+    out += ["", " *** DEADLOCK ***"]
+    if d.get("aborted"):
+        out.append(" (the waits of these threads were aborted with lockdep.runtime.DeadlockError)")
     return out
 
 
@@ -253,17 +282,19 @@ _RENDER = {
     F.HELD_AT_EXIT: render_held,
     F.HELD_FREED: render_held,
     F.HELD_AT_FORK: render_held,
+    F.DEADLOCK: render_deadlock,
 }
 
 
-def hint_for(f: Finding) -> str:
+def hint(f: Finding) -> str:
+    """What to do, in kernel terms."""
     c = f.classes
-    d: dict[str, Any] = f.details
+    d: dict[str, Any] = _Lenient(f.details)
     if f.kind == F.CIRCULAR:
         if f.guarded_by:
             return (f"every edge was taken under {f.guarded_by}; keep taking {f.guarded_by} first on every path "
                     f"that takes these locks (or fix the order to remove the reliance on it)")
-        ne = d.get("new_edge", {})
+        ne = d.get("new_edge") or {"from": c[-1], "to": c[0]}
         if d.get("how") == "signal":
             return (f"do not take {ne.get('to')} inside the window of {ne.get('from')} (before signalling it), "
                     f"or do not wait for {ne.get('from')} while holding a lock that leads to {ne.get('to')}")
@@ -271,7 +302,7 @@ def hint_for(f: Finding) -> str:
             return (f"do not wait for {ne.get('to')} while holding {ne.get('from')}: release it before the wait, "
                     f"or make the code that signals {ne.get('to')} stop taking {' -> '.join(c[1:])}")
         return (f"take these locks in one order everywhere: {' -> '.join(c)} already exists, so "
-                f"do not take {ne.get('to')} while holding {ne.get('from')} at {d.get('site') or 'trace line ' + str(f.line)}"
+                f"do not take {ne.get('to')} while holding {ne.get('from')} at {_site_or_line(d.get('site'), f.line)}"
                 f" (take {ne.get('to')} first, or release {ne.get('from')} before it)")
     if f.kind == F.RECURSIVE:
         if d.get("self_wait"):
@@ -307,10 +338,26 @@ def hint_for(f: Finding) -> str:
     if f.kind == F.HELD_AT_FORK:
         return ("do not fork while other threads hold locks: take and release them around the fork "
                 "(os.register_at_fork), or use the 'spawn'/'forkserver' start method")
+    if f.kind == F.DEADLOCK:
+        return ("each of these threads waits for the next: break the cycle in one place -- take the locks in one "
+                "order, or do not wait for a future, thread or condition while holding what its worker or "
+                "signaller needs (a work item that waits on a future of its own executor's queue can starve it)")
     return ""
 
 
-def render_text(f: Finding) -> str:
+class _Lenient(dict):
+    """Details with defaults for what a finding may lack (an older trace, a hand-made finding)."""
+
+    def __missing__(self, key: str) -> Any:
+        return _DEFAULTS.get(key, "")
+
+
+_DEFAULTS: dict[str, Any] = {"how": "acquire", "chain": [], "acquiring": {}, "holding": {}, "held_by": [],
+                             "holders": []}
+
+
+def render(f: Finding) -> str:
+    f = dataclasses.replace(f, details=_Lenient(f.details))
     lines = _RENDER[f.kind](f)
-    lines += ["", f"what to do: {f.hint}"]
+    lines += ["", f"what to do: {hint(f)}"]
     return "\n".join(lines) + "\n"

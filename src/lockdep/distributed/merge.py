@@ -1,0 +1,90 @@
+"""Merge the parts of many files into one graph and run the graph checks on it.
+
+The steps of every file are applied in file order to one validator: a
+dependency label seen first in an earlier file is already there (union of
+edges, labels OR-ed, the earliest witness kept), a new one is checked for a
+cycle and for irq usage against everything merged so far, a usage bit is
+checked for inconsistency and inversion.  The steps of a chain an earlier
+file already validated are skipped, as the validator's chain cache would.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..engine.task import HeldLock, TaskState
+from ..engine.usage import usage_string
+from ..engine.validator import Validator
+from .extract import DEP, FINDING, SITE, USAGE, FilePart, Held
+
+
+class Merger:
+    """Applies parts to ``v`` (a fresh validator, or one a store was loaded into)."""
+
+    def __init__(self, v: Validator | None = None) -> None:
+        self.v = v if v is not None else Validator()
+        self.chains_before: set[tuple] = set()
+
+    def _entry(self, h: Held) -> HeldLock:
+        name, kind, lock, read, trylock, ctx, site, stack, line = h
+        return HeldLock(lock, self.v.graph.node(name, kind), read, trylock, ctx, site, stack, line, 0)
+
+    def _task(self, snapshot: tuple[str, list[Held]]) -> TaskState:
+        name, held = snapshot
+        ts = TaskState(name, 0)
+        ts.held = [self._entry(h) for h in held]
+        return ts
+
+    def add(self, part: FilePart) -> None:
+        """Apply one file's steps (parts must come in file order)."""
+        v = self.v
+        for name, kind in part.nodes:
+            v.graph.node(name, kind)
+        skip = self.chains_before
+        for step in part.steps:
+            what, chain = step[0], step[1]
+            if chain is not None and chain in skip:
+                continue  # validated by an earlier file: a chain-cache hit in a sequential replay
+            if what == DEP:
+                _, _, snapshot, prev, nxt, how = step
+                with v.graph_lock:
+                    v._add_dependency(self._task(snapshot), self._entry(prev), self._entry(nxt), how)
+            elif what == USAGE:
+                _, _, snapshot, h, umask = step
+                entry = self._entry(h)
+                if umask & ~v.nodes[entry.node].usage:
+                    with v.graph_lock:
+                        v._mark_usage(self._task(snapshot), entry, umask)
+            elif what == FINDING:
+                _, _, f, key = step
+                self._refresh(f)
+                v._report(f, key)
+            elif what == SITE:
+                v.class_sites.setdefault(step[2], step[3])
+        self.chains_before |= part.chains
+        # the counts a sequential replay would show
+        v.seq += part.events
+        v.chains.update(hash(c) for c in part.chains)
+        v.tasks.update((t, TaskState(t, 0)) for t in part.tasks)
+
+    def _refresh(self, f: object) -> None:
+        """Usage strings as the merged graph has them now (a file alone knows only its own uses)."""
+        g = self.v.graph
+
+        def usage(cls: str) -> str | None:
+            nid = g.by_name.get(cls)
+            return usage_string(g.nodes[nid].usage) if nid is not None else None
+
+        for h in f.held:  # type: ignore[attr-defined]
+            h.usage = usage(h.cls) or h.usage
+        for d in f.details.values():  # type: ignore[attr-defined]
+            if isinstance(d, dict) and "usage" in d and "class" in d:
+                d["usage"] = usage(d["class"]) or d["usage"]
+
+
+
+def merge_parts(parts: Iterable[FilePart], v: Validator | None = None) -> Validator:
+    m = Merger(v)
+    for part in sorted(parts, key=lambda p: p.index):
+        m.add(part)
+    return m.v

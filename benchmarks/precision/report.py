@@ -146,10 +146,9 @@ def cause_table(all_data: dict[str, dict], verdicts: dict[str, dict]) -> list[st
 def write_results(results_dir: Path, verdicts_path: Path, out: Path) -> None:
     verdicts = load_verdicts(verdicts_path)
     all_data = {}
-    for label in LABELS:
-        p = results_dir / f"{label}.json"
-        if p.exists():
-            all_data[label] = json.loads(p.read_text())
+    found = sorted(p.stem for p in results_dir.glob("*.json"))
+    for label in [*(x for x in LABELS if x in found), *(x for x in found if x not in LABELS)]:
+        all_data[label] = json.loads((results_dir / f"{label}.json").read_text())
     header = results_dir.parent / "HEADER.md"
     head = header.read_text() if header.exists() else "# Precision harness\n"
     lines = [head.rstrip(), ""]
@@ -159,7 +158,7 @@ def write_results(results_dir: Path, verdicts_path: Path, out: Path) -> None:
     for label, data in all_data.items():
         m = data["meta"]
         lines += ["", f"## {label.capitalize()}: lockdep {m['commit']} ({m['subject']}), {m['date']}, "
-                  f"Python {m['python']}", ""]
+                  f"Python {m['python']}, core {m.get('core', 'default (C)')}", ""]
         commits = {s.get("commit") for s in data["suites"].values()}
         if len(commits) > 1:
             lines += ["Suites measured at different commits: " + ", ".join(

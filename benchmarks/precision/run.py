@@ -1,14 +1,14 @@
 """Precision harness: run thread-heavy PyPI test suites plain and under ``pytest --lockdep=warn``.
 
 For each suite of ``projects.py``: a venv under /work/venvs/precision-<suite> (outside the repo) gets this
-checkout (re-installed before every run), the pinned PyPI release and its test dependencies; the release's
+checkout or --lockdep-ref (re-installed before every run), the pinned PyPI release and its test dependencies; the release's
 sdist (``pip download --no-binary :all:``) gives the test suite.  The chosen tests run twice, plain and
 instrumented; the harness records per-test outcomes (JUnit XML), wall times and every finding with the test it
 appeared in, into ``results/<label>.json``, and rewrites RESULTS.md from all labels and ``verdicts.json``.
 
     python benchmarks/precision/run.py                       # all suites, label "current"
-    python benchmarks/precision/run.py --label baseline      # the first measurement
     python benchmarks/precision/run.py --suites pykka-actors,janus
+    python benchmarks/precision/run.py --label baseline --lockdep-ref c38db9d   # another commit of lockdep
     python benchmarks/precision/run.py --report              # only rewrite RESULTS.md
 """
 
@@ -116,7 +116,7 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def run_pytest(py: Path, suite: Suite, src: Path, logdir: Path, instrumented: bool) -> dict:
+def run_pytest(py: Path, suite: Suite, src: Path, logdir: Path, instrumented: bool, core: str) -> dict:
     tag = "lockdep" if instrumented else "plain"
     junit = logdir / f"{suite.name}.{tag}.xml"
     log = logdir / f"{suite.name}.{tag}.log"
@@ -133,6 +133,8 @@ def run_pytest(py: Path, suite: Suite, src: Path, logdir: Path, instrumented: bo
         cmd += ["-p", "ldprobe", "--lockdep=warn", f"--lockdep-json={findings_path}"]
         env["PYTHONPATH"] = str(HERE / "plugin")
         env["LDPROBE_OUT"] = str(probe_path)
+        if core:
+            env["LOCKDEP_CORE"] = core
     junit.unlink(missing_ok=True)
     start = time.perf_counter()
     with open(log, "w") as out:
@@ -162,17 +164,17 @@ def run_pytest(py: Path, suite: Suite, src: Path, logdir: Path, instrumented: bo
     return res
 
 
-def run_suite(suite: Suite, fresh_deps: bool, lockdep_src: Path) -> dict:
+def run_suite(suite: Suite, fresh_deps: bool, lockdep_src: Path, core: str) -> dict:
     print(f"== {suite.name}: installing", flush=True)
     py = venv_for(suite, fresh_deps, lockdep_src)
     src = sources_for(suite)
     logdir = CACHE / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     print(f"== {suite.name}: plain run", flush=True)
-    plain = run_pytest(py, suite, src, logdir, instrumented=False)
+    plain = run_pytest(py, suite, src, logdir, instrumented=False, core=core)
     print(f"   {plain['wall']} s, rc {plain['rc']}: {plain['tail'][-1:]}", flush=True)
     print(f"== {suite.name}: lockdep run", flush=True)
-    instr = run_pytest(py, suite, src, logdir, instrumented=True)
+    instr = run_pytest(py, suite, src, logdir, instrumented=True, core=core)
     print(f"   {instr['wall']} s, rc {instr['rc']}, {len(instr['findings'])} findings", flush=True)
     changed = {t: [plain["outcomes"].get(t), instr["outcomes"].get(t)]
                for t in sorted(set(plain["outcomes"]) | set(instr["outcomes"]))
@@ -203,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh-deps", action="store_true", help="re-install the release and test dependencies too")
     ap.add_argument("--lockdep-ref", default="", help="measure this commit of lockdep (git archive) instead of the "
                     "checkout, e.g. the baseline's commit for a suite added later")
+    ap.add_argument("--core", choices=("c", "python"), default="", help="LOCKDEP_CORE for the instrumented run "
+                    "(default: lockdep's own choice, the C core where it is built)")
     ap.add_argument("--report", action="store_true", help="only rewrite RESULTS.md from results/*.json")
     args = ap.parse_args(argv)
     results_dir = HERE / "results"
@@ -218,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         lockdep_src = export(ref) if args.lockdep_ref else REPO
         data["meta"] = {"commit": git("rev-parse", "--short", ref), "subject": git("log", "-1", "--format=%s", ref),
                         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                        "python": sys.version.split()[0]}
+                        "python": sys.version.split()[0], "core": args.core or "default (C)"}
         for n in names:
             try:
-                data["suites"][n] = run_suite(BY_NAME[n], args.fresh_deps, lockdep_src)
+                data["suites"][n] = run_suite(BY_NAME[n], args.fresh_deps, lockdep_src, args.core)
             except SetupError as e:
                 print(f"precision: {n}: {e}", file=sys.stderr)
                 continue

@@ -5,7 +5,7 @@ which submit() takes too).
 The callback runs in whichever thread drops the last reference, but a thread inside the owner's critical
 section holds a reference to the owner (self), so the owner cannot die there: the callback can never
 interrupt a holder of that lock on its own thread. Correct code.
-Today (cd8338d): inconsistent_lock_state {IN-HANDLER-W} vs {HANDLER-ON-W} on Pool.lock.
+At cd8338d: inconsistent_lock_state {IN-HANDLER-W} vs {HANDLER-ON-W} on Pool.lock.
 Seen in APScheduler 3's tests (a broken process pool replaced from the scheduler thread).
 """
 import threading

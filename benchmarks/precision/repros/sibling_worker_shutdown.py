@@ -3,7 +3,7 @@
 Correct and common (pykka actors, per-worker queues): put a stop message into worker 0's inbox, join
 worker 0, then the same for worker 1. Worker 1 idles on *its own* inbox while the main thread joins
 worker 0; that join can never block the put into inbox 1, because worker 0 only waits on inbox 0.
-Today: circular dependency (condition)Worker.inbox.not_empty <-> (thread)Thread-1: the wait windows of
+At c38db9d: circular dependency (condition)Worker.inbox.not_empty <-> (thread)Thread-1: the wait windows of
 two inbox instances merge in one class.
 """
 import queue

@@ -56,14 +56,15 @@ def md(text: str) -> str:
 
 
 def summary_table(data: dict, verdicts: dict[str, dict]) -> list[str]:
-    lines = ["| suite | release | plain | under lockdep | changed results | hang or crash | wall plain s | wall lockdep s "
-             "| ratio | findings | false | real | unjudged |",
+    lines = ["| suite | release | plain | under lockdep | changed results | hang or crash | wall plain s "
+             "| wall lockdep s | ratio | findings | false | real | unjudged |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in data["suites"].items():
         plain, ld = s["plain"], s["lockdep"]
         v = Counter(verdict_of(verdicts, name, f)["verdict"] for f in ld["findings"])
         ratio = ld["wall"] / plain["wall"] if plain["wall"] else 0
-        hang = ", ".join(f"{t} hung" if r["hung"] else f"{t} exit {r['rc']}" for t, r in (("plain", plain), ("lockdep", ld))
+        runs = (("plain", plain), ("lockdep", ld))
+        hang = ", ".join(f"{t} hung" if r["hung"] else f"{t} exit {r['rc']}" for t, r in runs
                          if r["hung"] or r["rc"] not in (0, 1)) or "no"
         lines.append(f"| {name} | {s['requirement']} | {counts(plain['outcomes'])} | {counts(ld['outcomes'])} "
                      f"| {len(s['changed'])} | {hang} | {plain['wall']:.1f} | {ld['wall']:.1f} | {ratio:.2f}x "

@@ -3,8 +3,9 @@
 For each suite of ``projects.py``: a venv under /work/venvs/precision-<suite> (outside the repo) gets this
 checkout or --lockdep-ref (re-installed before every run), the pinned PyPI release and its test
 dependencies; the release's sdist (``pip download --no-binary :all:``) gives the test suite.  The chosen
-tests run twice, plain and instrumented; the harness records per-test outcomes (JUnit XML), wall times and every finding with the test it
-appeared in, into ``results/<label>.json``, and rewrites RESULTS.md from all labels and ``verdicts.json``.
+tests run twice, plain and instrumented; the harness records per-test outcomes (JUnit XML), wall times and
+every finding with the test it appeared in, into ``results/<label>.json``, and rewrites RESULTS.md from all
+labels and ``verdicts.json``.
 
     python benchmarks/precision/run.py                       # all suites, label "current"
     python benchmarks/precision/run.py --suites pykka-actors,janus

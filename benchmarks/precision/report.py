@@ -92,7 +92,8 @@ def findings_section(data: dict, verdicts: dict[str, dict]) -> list[str]:
             if r["hung"]:
                 why = verdicts.get(f"{name}|hang|{tag}")
                 lines.append(f"- the {tag} run hung (stopped by the time limit; every thread's stack is in its log)"
-                             + (f": {why['note']}" if why else ""))
+                             + (f": {why['note']}" if why else "")
+                             + (f" ([repro]({why['repro']}))" if why and why.get("repro") else ""))
         if not ld["findings"]:
             continue
         lines += ["", "| # | kind | classes (creation sites) | acquired at | test | verdict | cause / reason |",

@@ -56,6 +56,7 @@ class Witness:
     by: list[str]
     context: str | None
     frm: str
+    dep: str = "lock"
 
     @property
     def site(self) -> str:
@@ -64,6 +65,8 @@ class Witness:
     def text(self) -> str:
         chain = " <- ".join(f"{f}()" for f in self.by) or "(no stack)"
         ctx = f" {self.context}" if self.context else ""
+        if self.dep == "signal":
+            return f"{chain}{ctx}, before {self.frm} is signalled (cross-release) [{self.source}]"
         return f"{chain}{ctx}, while holding {self.frm} [{self.source}]"
 
 
@@ -151,7 +154,7 @@ class MergedGraph:
             if e.dep != "lock":
                 m.dep = e.dep
             if e.stack or not m.witnesses:
-                m.witnesses.append(Witness(source, meaningful_frames(e.stack, 12), context_of(e.stack), e.frm))
+                m.witnesses.append(Witness(source, meaningful_frames(e.stack, 12), context_of(e.stack), e.frm, e.dep))
         if s.kind == CIRCULAR and len(set(s.classes)) > 1:
             self.add_cycle(s.classes, source)
 

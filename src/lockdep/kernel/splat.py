@@ -1,5 +1,5 @@
-"""Reader of kernel lockdep reports ("splats") in console, dmesg, syslog and
-syzbot text, from Linux 2.6/3.x to 6.x.
+"""Reader of kernel lockdep and DEPT reports ("splats") as they are found: console, dmesg, syslog, syzbot
+text, mail and bug trackers (``unmangle`` undoes the mangling first), from Linux 2.6 to 7.x.
 
 Every report found becomes a ``Splat``; a report that cannot be understood
 (truncated, garbled) becomes an error naming file and line, and reading goes
@@ -15,10 +15,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Iterator
 
-from .aliases import apply_aliases
-from .unmangle import Unmangled, rejoin, unmangle
 from ..engine.findings import (BAD_UNLOCK, CIRCULAR, HELD_AT_EXIT, HELD_FREED, INCONSISTENT, IRQ_INVERSION,
                                RECURSIVE)
+from .aliases import apply_aliases
+from .unmangle import Unmangled, rejoin, unmangle
 
 # kinds only kernel reports have
 RETURN_TO_USER = "lock_held_returning_to_user"
@@ -323,13 +323,16 @@ def _held(body: list[str]) -> tuple[list[str], str | None]:
         m2 = _NO_LOCKS.match(body[j])
         return [], m2.group(1) if m2 else None
     held = []
+    after_entry = False
     for k in range(j + 1, len(body)):
         t = body[k]
         if not _HELD_ENTRY.match(t):
-            if t.strip() and not t.startswith(("at: ", "cpuhp_", " ")) and lock_class(t) is None and \
-                    not _HELD_ENTRY.match(body[k - 1]):
-                break
+            if t.strip():
+                if not after_entry:
+                    break
+                after_entry = False  # the tail of an entry a mailer or the console wrapped
             continue
+        after_entry = True
         cls = lock_class(_HELD_ENTRY.sub("", rejoin(body, k), count=1))
         if cls and (not held or held[-1] != cls):  # syzbot prints [inline] frames as repeated entries
             held.append(cls)

@@ -1,6 +1,6 @@
 """Undo what mail, loggers and bug trackers do to a kernel report before the parser sees it.
 
-One pass per line, in the order the mangling was applied (outermost first):
+In the order the mangling was applied (outermost first):
 
 1. container: quoted-printable bodies decoded (soft line breaks joined), CRLF,
    markdown code fences, rsyslog ``#012`` newline escapes;
@@ -9,13 +9,15 @@ One pass per line, in the order the mangling was applied (outermost first):
    ``dmesg -x`` facility/level (``kern  :warn  :``), printk levels ``<4>``,
    timestamps (blanked ``[ ]`` and ``[    2.05 ]`` too), caller ids
    ``[ T123]`` / ``[T75672]`` / ``[ C1]``, and a shell prompt or kselftest
-   ``#`` glued before them;
-4. pointers: ``(____ptrval____)`` before a class name is dropped.
+   ``#`` glued before them (2 and 3 are one regex pass over the whole text);
+4. pointers: ``(____ptrval____)`` before a class name is dropped;
+5. in mail, lines a mailer wrapped are joined back (``_rejoin_rewrapped``).
 
 Each output line keeps the number of the input line it came from and its
 caller id (``T123``/``C1``), which the reader uses to drop lines of other
-tasks and CPUs interleaved into a report.  Re-wrapped lines are rejoined by the
-reader, where it knows that a class name is open (see ``rejoin``).
+tasks and CPUs interleaved into a report.  Where a class name or usage string
+is still open at the end of a line (printk continuation, a wrap inside
+brackets), the reader joins the next line too (``rejoin``).
 """
 
 from __future__ import annotations
@@ -41,8 +43,6 @@ _HEAD = re.compile(rf"^(?:(?:[ \t]{{0,3}}>)+ ?)?(?:{_GLUE})?(?:[ \t]*(?:{_OTHER_
                    re.M)
 _ADDRESS_ONLY = re.compile(r"^\s*(?:#\d+:\s*)?[0-9a-f]{8,16}$")
 _PTRVAL = re.compile(r"\(____ptrval____\)\s?")
-
-
 _CID = re.compile(r"\[[ \t]*([TC]\d+)\]")
 _TRAILING = re.compile(r"[ \t]+$", re.M)
 
@@ -96,14 +96,18 @@ def unmangle(lines: Iterable[str]) -> Unmangled:
         text = _PTRVAL.sub("", text)
     text = _TRAILING.sub("", _HEAD.sub("", text))
     texts = text.split("\n")
-    if _MAIL.search(text[:20000]):
-        _rejoin_rewrapped(raw, texts)
     cids: list[str | None] = [None] * len(texts)
     if _CID.search(text) or _CID.search("\n".join(raw[:200])):
         for i, r in enumerate(raw):
-            m = _CID.search(r, 0, 64)
+            m = _CID.search(r, 0, 100)
             if m:
                 cids[i] = m.group(1)
+    if _MAIL.search(text[:20000]):
+        keep = _rejoin_rewrapped(raw, texts)
+        if not all(keep):
+            texts = [t for t, k in zip(texts, keep) if k]
+            numbers = [n for n, k in zip(numbers, keep) if k]
+            cids = [c for c, k in zip(cids, keep) if k]
     if "```" in text or "~~~" in text:
         texts = ["" if _FENCE.match(t) else t for t in texts]
     if "#012" in text:  # rsyslog escaped the newlines of one printk
@@ -119,24 +123,36 @@ def unmangle(lines: Iterable[str]) -> Unmangled:
 
 _MAIL = re.compile(r"^(?:>|From: |Subject: |Date: |On .* wrote:$)", re.M)
 # words that begin a line of a report: such a line is not the tail of a re-wrapped one
-_OWN_LINE = re.compile(r"^(?:but |which |the |-> |other |Chain |Possible|CPU|Hardware|Call |stack |[=*#\[<>-]|[0-9]+ locks? |"
-                       r"no locks |WARNING|BUG|INFO|DEPT|Dept|context|summary|irq event|hardirqs|softirqs|"
+_OWN_LINE = re.compile(r"^(?:but (?:task|this|now) |which lock |the existing |-> |other info |Chain |Possible|CPU|Hardware|Call |stack |[=*\[<>-]|[0-9]+ locks? |[0-9]+\.[0-9]+[\w.+~-]* #|"
+                       r"no locks |WARNING|BUG|INFO|DEPT|Dept|context(?: \w+$|-\{)|summary$|irq event|hardirqs|softirqs|"
                        r"[A-Z][a-z]+ [a-z]+ [a-z]+ )")
 
 
-def _rejoin_rewrapped(raw: list[str], texts: list[str]) -> None:
+_NARROWEST_WRAP = 60  # a mailer wraps when the next word would pass its width (72-80 columns, rarely less)
+_TITLE_HEADS = ("WARNING:", "BUG:", "INFO:", "DEPT:")
+_RULE_LINE = re.compile(r"^\s*(?:-+|=+)$")
+_HELD_HEAD = re.compile(r"^\s*#\d+:$")
+
+
+def _rejoin_rewrapped(raw: list[str], texts: list[str]) -> list[bool]:
     """A mailer wrapped a long line at 72-80 columns: its tail sits at column 0 of the next line, without the
-    quote markers and prefixes the line had. Join such tails back (in place; the tail's line becomes empty)."""
+    quote markers and prefixes the line had, and its first word would not have fit. Join such tails back onto their line (in place); returns which
+    lines remain (a joined tail does not)."""
+    keep = [True] * len(texts)
     prev = -1
     for i in range(len(texts)):
         t = texts[i]
-        if prev >= 0 and t and t == raw[i] and not t[0].isspace() and len(raw[prev]) >= 60 and \
-                not _OWN_LINE.match(t) and texts[prev]:
+        if prev >= 0 and t and t == raw[i] and not t[0].isspace() and \
+                len(raw[prev]) + 1 + len(t.split(" ", 1)[0]) > _NARROWEST_WRAP and \
+                texts[prev].strip() and not _OWN_LINE.match(t) and not _RULE_LINE.match(texts[prev]) and \
+                (not texts[prev].endswith((":", ".", "!")) or texts[prev].endswith(_TITLE_HEADS) or
+                 _HELD_HEAD.match(texts[prev])):
             p = texts[prev]
             texts[prev] = p + t if p.endswith(("-", "(")) or t[0] in "{)" else f"{p} {t}"
-            texts[i] = ""
+            keep[i] = False
             continue
         prev = i
+    return keep
 
 
 def rejoin(lines: list[str], j: int) -> str:

@@ -157,6 +157,11 @@ def write_results(results_dir: Path, verdicts_path: Path, out: Path) -> None:
     if all_data:
         lines += ["## Summary", ""] + comparison_table(all_data, verdicts)
         lines += ["", "## Findings by verdict and cause", ""] + cause_table(all_data, verdicts)
+    bugs = [v for v in verdicts.values() if v["verdict"] == "lockdep bug"]
+    if bugs:
+        lines += ["", "## Lockdep bugs: tests that change result or hang under lockdep (in some runs)", ""]
+        lines += [f"- `{v['key']}` ({v['cause']}): {v['note']}" + (f" ([repro]({v['repro']}))" if v.get("repro") else "")
+                  for v in bugs]
     for label, data in all_data.items():
         m = data["meta"]
         lines += ["", f"## {label.capitalize()}: lockdep {m['commit']} ({m['subject']}), {m['date']}, "

@@ -1,0 +1,77 @@
+"""The suites the precision harness runs: pinned PyPI releases and thread-heavy test subsets.
+
+Each suite runs offline (loopback only) and in well under three minutes.  ``tests`` are paths inside the
+unpacked sdist, run from its top directory; ``pytest_args`` are added to both runs (plain and instrumented).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    package: str  # PyPI name
+    version: str
+    deps: tuple[str, ...]  # test dependencies (pinned where the suite is sensitive to them)
+    tests: tuple[str, ...]
+    pytest_args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+SUITES = [
+    Suite("sqlalchemy-pool", "sqlalchemy", "2.1.9", ("pytest==9.2.0",),
+          ("test/engine/test_pool.py",), ("-p", "no:randomly", "--dburi", "sqlite://")),
+    Suite("dask-threaded", "dask", "2026.8.0", ("pytest==9.2.0", "pytest-timeout==2.4.0", "numpy==2.4.6"),
+          ("dask/tests/test_threaded.py", "dask/tests/test_local.py"),
+          ("-o", "addopts=", "-o", "log_cli_level=WARNING", "-W", "ignore::DeprecationWarning")),
+    Suite("watchdog-observer", "watchdog", "7.1.0", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          ("tests/test_observer.py", "tests/test_observers_api.py", "tests/test_observers_polling.py",
+           "tests/test_inotify_emitter.py", "tests/test_emitter.py", "tests/test_delayed_queue.py",
+           "tests/test_skip_repeats_queue.py", "tests/test_event_debouncer.py"),
+          ("-o", "addopts=", "-o", "pythonpath=")),
+    Suite("pykka-actors", "pykka", "4.5.0", ("pytest==9.2.0", "pytest-mock==3.17.0"),
+          ("tests",), ()),
+    Suite("prometheus-client", "prometheus-client", "0.26.0", ("pytest==9.2.0",),
+          ("tests/test_core.py", "tests/test_exposition.py", "tests/test_multiprocess.py",
+           "tests/test_gc_collector.py", "tests/test_wsgi.py"),
+          # flaky on this machine with or without lockdep (TLS handshake EOF)
+          ("--deselect", "tests/test_exposition.py::TestWsgiTLS::test_mtls_untrusted_client_cert_raises")),
+    Suite("apscheduler3", "apscheduler", "3.11.3",
+          ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytz==2026.6", "anyio==4.16.0", "sqlalchemy==2.1.9",
+           "tornado==6.6.1"),
+          ("tests/test_schedulers.py", "tests/test_executors.py", "tests/test_jobstores.py"),
+          # no external job stores; the process-pool max_instances test is flaky on 2 cores with or without lockdep
+          ("-o", "addopts=", "-m", "not external_service",
+           "-k", "not mongodb and not redis and not rethinkdb and not etcd and not zookeeper "
+                 "and not test_max_instances[pytz-processpool] and not test_max_instances[zoneinfo-processpool]")),
+    Suite("joblib-threading", "joblib", "1.6.0", ("pytest==9.2.0", "pytest-timeout==2.4.0", "numpy==2.4.6",
+                                                  "threadpoolctl==3.8.0"),
+          ("joblib/test/test_parallel.py",), ("-o", "addopts=", "-k", "threading", "-p", "no:asyncio")),
+    Suite("janus", "janus", "2.0.0", ("pytest==9.2.0", "pytest-asyncio==1.5.0"),
+          ("tests/test_mixed.py", "tests/test_sync.py", "tests/test_async.py"),
+          ("-o", "addopts=", "-o", "asyncio_mode=auto")),
+    Suite("urllib3-pool", "urllib3", "2.8.0",
+          ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-socket==0.8.1", "anyio[trio]==4.16.0", "trio==0.35.0",
+           "h2==4.4.1", "httpx==0.28.1", "hypercorn==0.18.0", "pysocks==1.7.1", "quart==0.22.0",
+           "quart-trio==0.12.0", "trustme==1.2.1", "cryptography==50.0.2", "idna==3.20"),
+          ("test/with_dummyserver/test_connectionpool.py", "test/with_dummyserver/test_socketlevel.py",
+           "test/test_connectionpool.py"),
+          # loopback only: no connect-timeout tests (they dial a reserved non-loopback address), no source-address
+          # tests, no proxy tests (they name outside hosts)
+          ("-k", "not test_connect_timeout and not test_total_applies_connect and not test_create_connection_timeout "
+                 "and not test_source_address_error and not Proxy and not proxy",
+           "--allow-hosts=127.0.0.1,::1,localhost")),  # pytest-socket enforces it
+    Suite("tqdm", "tqdm", "4.70.1", ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-asyncio==1.5.0"),
+          # tests_synchronisation.py (monitor thread with a fake clock) hangs here with or without lockdep
+          ("tests/tests_tqdm.py", "tests/tests_concurrent.py",
+           "tests/tests_rlock.py", "tests/tests_contrib_logging.py"),
+          ("-o", "addopts=", "-W", "error", "-o", "asyncio_mode=strict")),
+]
+
+BY_NAME = {s.name: s for s in SUITES}

@@ -67,6 +67,7 @@ class Runtime:
         self.exited: dict[int, tuple[str, int]] = {}  # ident -> name and native id of the thread that exited
         self.async_tasks: dict[int, ThreadState] = {}
         self.classes: dict[tuple, int] = {}  # creation key -> node id
+        self._direct: dict[tuple, int] = {}  # (kind, code, lasti) of a self-contained creation line -> node id
         self.events: dict[tuple, str] = {}  # creation key -> event name
         self.event_names: set[str] = set()
         self.trace = TraceWriter(trace) if trace is not None else None
@@ -237,12 +238,17 @@ class Runtime:
     def class_for(self, frame: FrameType | None, kind: str) -> int:
         """Node id of the class of a primitive created in ``frame`` (keyed by creation site)."""
         f = sites.user_frame(frame)
-        key, name, site = sites.creation_key(f)
-        key = (kind, *key)
-        nid = self.classes.get(key)
-        if nid is not None:
+        direct = (kind, f.f_code, f.f_lasti) if f is not None else None
+        nid = self._direct.get(direct)
+        if nid is not None:  # a creation line named by itself alone (no wrapper, no factory): seen before
             return nid
-        return self._register(key, name, site, kind)
+        key, name, site = sites.creation_key(f)
+        nid = self.classes.get((kind, *key))
+        if nid is None:
+            nid = self._register((kind, *key), name, site, kind)
+        if direct is not None and len(key) == 1 and not sites.naming(f).returned:
+            self._direct[direct] = nid
+        return nid
 
     def _register(self, key: tuple, name: str, site: str, kind: str) -> int:
         with self.names_lock:

@@ -152,7 +152,6 @@ def test_fsspec_urls_and_their_wildcards(tmp_path, capsys):
     assert f["task"] == "b.jsonl:T"
 
 
-@pytest.mark.xfail(reason="loops JSON gained 'aliases' (issue #10) that the Dask path does not fill yet", strict=False)
 def test_loops_on_dask_equals_loops(dask_client, capsys):
     facets = sorted(str(p) for p in (Path(__file__).resolve().parent / "fixtures" / "hotplug").glob("*.txt"))
     capsys.readouterr()

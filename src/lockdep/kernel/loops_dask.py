@@ -21,9 +21,12 @@ def _read(path: str) -> tuple[MergedGraph, list] | tuple[str, str, int | None, s
 
 def merge_into(mg: MergedGraph, part: MergedGraph) -> None:
     """Union: reports and witnesses add up (a witness without a stack only for an edge that has none)."""
+    mg.aliases.update(part.aliases)
     for (frm, to), e in part.edges.items():
         m = mg.edge(frm, to)
         m.reports |= e.reports
+        if e.dep != "lock":  # a cross-release (wait/signal) dependency
+            m.dep = e.dep
         for w in e.witnesses:
             if w.by or not m.witnesses:
                 m.witnesses.append(w)

@@ -292,6 +292,7 @@ def test_a_gc_callback_that_only_queues_is_clean(tmp_path):
 WEAKREF_CALLBACKS = """
     import copy, threading, weakref
     cache_lock = threading.Lock()
+    io_lock = threading.Lock()
     cache = {}
     class Session:
         pass
@@ -315,7 +316,8 @@ WEAKREF_CALLBACKS = """
     k = KeyedRef(s, None, "k")
     assert isinstance(k, weakref.ref) and isinstance(k, KeyedRef) and issubclass(KeyedRef, weakref.ReferenceType)
     assert copy.deepcopy(r) is r and copy.copy(r) is r
-    del s
+    with io_lock:
+        del s                             # the callback interrupts a critical section: HANDLER
     assert "s" not in cache               # every hook dropped the entry
     print("ok")
 """
@@ -338,6 +340,15 @@ def test_weakref_callbacks_run_in_the_handler_context(tmp_path):
 def test_a_finalizer_called_by_the_program_itself_is_normal_context(tmp_path):
     found, _, _ = lockdep_run(tmp_path, {"main.py": WEAKREF_CALLBACKS.replace("HOOK", HOOKS["explicit"])})
     assert found == []
+
+
+def test_a_weakref_callback_that_interrupts_no_critical_section_is_normal_context(tmp_path):
+    """A pool's finalizer runs when the pool goes; a thread inside the pool's critical section
+    still refers to it, so a callback run outside any critical section blames nobody."""
+    program = WEAKREF_CALLBACKS.replace("    with io_lock:\n        del s", "    if True:\n        del s")
+    for hook in ("finalize", "ref"):
+        found, _, _ = lockdep_run(tmp_path, {"main.py": program.replace("HOOK", HOOKS[hook])})
+        assert found == [], hook
 
 
 # ------------------------------------------------------------------------ thread identity

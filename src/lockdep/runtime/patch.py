@@ -203,13 +203,19 @@ def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
 
 
 # ------------------------------------------------------- interrupting contexts
-def _in_handler(fn: Callable, *args: Any) -> Any:
+def _in_handler(fn: Callable, *args: Any, observed: bool = False) -> Any:
     """``fn(*args)`` in the HANDLER context of the calling thread: it interrupts
-    whatever the thread was doing (signal handlers, finalizers, gc and weakref callbacks)."""
+    whatever the thread was doing (signal handlers, finalizers, gc and weakref callbacks).
+    ``observed``: only when it does interrupt a critical section (the thread holds a lock
+    now).  A weakref callback runs when its referent dies, and a thread inside the
+    referent's own critical section still refers to it: judging every such callback as
+    able to interrupt any holder of the lock it takes blames pools' finalizers falsely."""
     rt = primitives.current
     if rt is None:
         return fn(*args)
     ts = rt.thread()
+    if observed and not ts.held:
+        return fn(*args)
     saved, ts.ctx = ts.ctx, HANDLER_CTX
     try:
         return fn(*args)
@@ -402,12 +408,12 @@ def _finalize_call(self: Any, _: Any = None) -> Any:
     when its object goes, it interrupts the thread like ``__del__``; an explicit
     ``f()`` (or the one at exit) runs in the caller's context."""
     call = _orig(weakref.finalize, "__call__")
-    return call(self) if _ is None else _in_handler(call, self, _)
+    return call(self) if _ is None else _in_handler(call, self, _, observed=True)
 
 
 def _handler_callback(callback: Callable) -> Callable:
     def in_handler(ref: Any) -> Any:
-        return _in_handler(callback, ref)
+        return _in_handler(callback, ref, observed=True)
 
     in_handler.__wrapped__ = callback  # type: ignore[attr-defined]
     return in_handler

@@ -20,7 +20,7 @@ import threading
 import weakref
 from typing import Any, Callable
 
-from ..engine.usage import HANDLER_CTX
+from ..engine.usage import HANDLER_CTX, PROCESS
 from ..engine.graph import Node
 from ..engine.task import HeldLock
 from ..engine.usage import MASK_TABLE
@@ -214,9 +214,8 @@ def _in_handler(fn: Callable, *args: Any, observed: bool = False) -> Any:
     if rt is None:
         return fn(*args)
     ts = rt.thread()
-    if observed and not ts.held:
-        return fn(*args)
-    saved, ts.ctx = ts.ctx, HANDLER_CTX
+    # (a weakref callback run by a collection outside any critical section is no interruption either)
+    saved, ts.ctx = ts.ctx, HANDLER_CTX if ts.held or not observed else PROCESS
     try:
         return fn(*args)
     finally:

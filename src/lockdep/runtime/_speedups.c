@@ -25,7 +25,7 @@ static long S_usage_needed;
 /* member offsets */
 static Py_ssize_t H_lock, H_node, H_read, H_trylock, H_ctx, H_chain_key, H_refs, H_site, H_stack, H_line,
     H_seq, H_owner, T_held, T_last_acq, T_ctx, T_ident, N_usage;
-static PyObject *s_acquire, *s_release, *s_is_owned, *s_seq, *s_trylock, *s_minus_one;
+static PyObject *s_acquire, *s_release, *s_is_owned, *s_seq, *s_trylock, *s_push, *s_minus_one;
 
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
@@ -270,23 +270,40 @@ do_acquire(LockBase *self, int blocking, double timeout)
         return PyObject_CallMethod(self->block, "acquire", "id", blocking, timeout);
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the caller's frame */
     if (blocking && timeout == -1) {
-        /* A lock goes on the held stack only once it is owned: try it without blocking;
-           a contended acquisition (validate, then block, then push) is the Python path's. */
-        PyObject *res = PyObject_CallMethodOneArg(self->block, s_acquire, Py_False);
-        if (res == NULL)
-            return NULL;
-        int got = PyObject_IsTrue(res);
-        Py_DECREF(res);
-        if (got < 0)
-            return NULL;
-        if (!got)
-            return contended_acquire(self, frame);
-        int r = fast_acquire(self, frame);
-        if (r < 0)
-            return NULL;
-        if (r == 0) {
-            res = PyObject_CallFunctionObjArgs(S_slow_acquire, (PyObject *)self,
-                                               frame ? (PyObject *)frame : Py_None, NULL);
+        /* A lock goes on the held stack only once it is owned: try it without blocking (a
+           contended acquisition validates, blocks, then pushes: contended_acquire).  A chain of
+           classes not seen before is validated before the lock is taken, as the kernel does, so
+           lockdep's own slow path (reports, allocations, gc callbacks) never runs under it. */
+        PyObject *f = frame ? (PyObject *)frame : Py_None;
+        for (int validated = 0;; validated = 1) {
+            PyObject *res = PyObject_CallMethodOneArg(self->block, s_acquire, Py_False);
+            if (res == NULL)
+                return NULL;
+            int got = PyObject_IsTrue(res);
+            Py_DECREF(res);
+            if (got < 0)
+                return NULL;
+            if (!got)
+                return contended_acquire(self, frame);
+            int r = validated ? 0 : fast_acquire(self, frame);
+            if (r == 1)
+                Py_RETURN_TRUE;
+            if (r == 0 && !validated) {
+                PyObject *r2 = PyObject_CallMethodNoArgs(self->block, s_release);
+                if (r2 == NULL)
+                    return NULL;
+                Py_DECREF(r2);
+                PyObject *args = PyTuple_Pack(2, (PyObject *)self, f);
+                PyObject *kw = Py_BuildValue("{O:O}", s_push, Py_False);
+                res = (args && kw) ? PyObject_Call(S_slow_acquire, args, kw) : NULL;
+                Py_XDECREF(args);
+                Py_XDECREF(kw);
+                if (res == NULL)
+                    return NULL;
+                Py_DECREF(res);
+                continue;
+            }
+            res = r < 0 ? NULL : PyObject_CallFunctionObjArgs(S_slow_acquire, (PyObject *)self, f, NULL);
             if (res == NULL) {  /* interrupted in the bookkeeping: the caller never got the lock */
                 PyObject *t, *v, *tb;
                 PyErr_Fetch(&t, &v, &tb);
@@ -296,8 +313,8 @@ do_acquire(LockBase *self, int blocking, double timeout)
                 return NULL;
             }
             Py_DECREF(res);
+            Py_RETURN_TRUE;
         }
-        Py_RETURN_TRUE;
     }
     PyObject *res = PyObject_CallMethod(self->block, "acquire", "id", blocking, timeout);
     if (res == NULL || !PyObject_IsTrue(res))
@@ -571,6 +588,7 @@ PyInit__speedups(void)
     s_is_owned = PyUnicode_InternFromString("_is_owned");
     s_seq = PyUnicode_InternFromString("seq");
     s_trylock = PyUnicode_InternFromString("trylock");
+    s_push = PyUnicode_InternFromString("push");
     s_minus_one = PyLong_FromLong(-1);
     Py_INCREF(&LockBaseType);
     if (PyModule_AddObject(m, "LockBase", (PyObject *)&LockBaseType) < 0) {

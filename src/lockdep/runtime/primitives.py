@@ -83,9 +83,21 @@ class _PyLockBase:
             if not self._block.acquire(False):
                 return rt.acquire_blocking(self, frame)
             try:
+                if rt.fast_acquire(self, frame):
+                    return True
+            except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
+                self._block.release()
+                raise
+            # a chain not seen before is validated before the lock is taken, as the kernel does:
+            # lockdep's slow path (reports, allocations, gc callbacks) never runs under it
+            self._block.release()
+            rt.acquire(self, frame, push=False)
+            if not self._block.acquire(False):
+                return rt.acquire_blocking(self, frame)
+            try:
                 if not rt.fast_acquire(self, frame):
                     rt.acquire(self, frame)
-            except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
+            except BaseException:
                 self._block.release()
                 raise
             return True

@@ -190,5 +190,7 @@ def test_held_stacks_hold_only_owned_locks(steps):
 @pytest.mark.skipif(os.environ.get("LOCKDEP_CORE") == "python",
                     reason="the pure-Python core has Python frames between taking a lock and returning")
 def test_an_interrupt_while_waiting_for_a_contended_lock_never_leaves_it_held():
-    p = run(["-m", "lockdep", str(PROGRAMS / "interrupt_contended.py")], timeout=60)
+    # the precision harness's reproducer of dask's test_interrupt hanging under lockdep
+    repro = PROGRAMS.parent.parent / "benchmarks" / "precision" / "repros" / "interrupt_leaves_lock_held.py"
+    p = run(["-m", "lockdep", str(repro)], timeout=60)
     assert p.returncode == 0, p.stderr

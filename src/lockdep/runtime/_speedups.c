@@ -205,6 +205,19 @@ slow_release(LockBase *self)
     return PyObject_CallOneArg(S_slow_release, (PyObject *)self);
 }
 
+/* The lock was taken but its bookkeeping raised (a signal handler's KeyboardInterrupt): the
+   caller never got it, so it is released, keeping the exception.  Returns NULL. */
+static PyObject *
+give_back(LockBase *self)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyObject *r = PyObject_CallMethodNoArgs(self->block, s_release);
+    Py_XDECREF(r);
+    PyErr_Restore(t, v, tb);
+    return NULL;
+}
+
 /* A contended blocking acquisition: Python validates (and registers the wait with the hang
    watchdog), C blocks, Python pushes.  No Python frame runs between taking the lock and the
    push, and a push that raises (a signal handler's KeyboardInterrupt) gives the lock back. */
@@ -245,12 +258,7 @@ contended_acquire(LockBase *self, PyFrameObject *frame)
     PyObject *r = PyObject_CallFunctionObjArgs(S_contended_done, (PyObject *)self, f, tok, NULL);
     Py_DECREF(tok);
     if (r == NULL) {
-        PyObject *t, *v, *tb;
-        PyErr_Fetch(&t, &v, &tb);
-        PyObject *r2 = PyObject_CallMethodNoArgs(self->block, s_release);
-        Py_XDECREF(r2);
-        PyErr_Restore(t, v, tb);
-        return NULL;
+        return give_back(self);
     }
     Py_DECREF(r);
     Py_RETURN_TRUE;
@@ -305,12 +313,7 @@ do_acquire(LockBase *self, int blocking, double timeout)
             }
             res = r < 0 ? NULL : PyObject_CallFunctionObjArgs(S_slow_acquire, (PyObject *)self, f, NULL);
             if (res == NULL) {  /* interrupted in the bookkeeping: the caller never got the lock */
-                PyObject *t, *v, *tb;
-                PyErr_Fetch(&t, &v, &tb);
-                PyObject *r2 = PyObject_CallMethodNoArgs(self->block, s_release);
-                Py_XDECREF(r2);
-                PyErr_Restore(t, v, tb);
-                return NULL;
+                return give_back(self);
             }
             Py_DECREF(res);
             Py_RETURN_TRUE;
@@ -326,7 +329,7 @@ do_acquire(LockBase *self, int blocking, double timeout)
     Py_XDECREF(kw);
     if (r == NULL) {
         Py_DECREF(res);
-        return NULL;
+        return give_back(self);
     }
     Py_DECREF(r);
     return res;

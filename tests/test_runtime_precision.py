@@ -35,6 +35,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "handoff_done_flag.py",   # a Lock released by the worker, re-acquired to wait for it
     "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
+    "stop_then_join_mixed.py",  # the same, after joins of emitters (one thread class) that never waited
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)
@@ -70,6 +71,16 @@ def test_queue_get_under_a_lock_the_producer_needs(tmp_path):
     assert kinds(found) == [("circular_dependency",
                              ["(condition)queue_get_under_lock.q.not_empty", "queue_get_under_lock.lock"])]
     assert "queue_get_under_lock.py:23 producer(): q.put(1)" in json.dumps(found[0])  # where it was signalled
+
+
+def test_join_under_a_lock_that_the_waker_of_the_thread_needs(tmp_path):
+    found, err = lockdep("join_while_waker_needs_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", [
+        "(thread)DelayedQueue.get@tests/programs/join_while_waker_needs_lock.py:26",
+        "(condition)DelayedQueue._not_empty", "Observer._lock"])]
+    assert "Thread-1 (get) waits for condition DelayedQueue._not_empty before it finishes" in err
+    assert ("or let Thread-2 (stop_from_elsewhere) signal condition DelayedQueue._not_empty without holding "
+            "Observer._lock (tests/programs/join_while_waker_needs_lock.py:35 in Observer.stop_from_elsewhere)") in err
 
 
 def test_a_plain_lock_leaked_by_an_ended_thread_is_held_at_exit(tmp_path):

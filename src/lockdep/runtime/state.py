@@ -84,7 +84,7 @@ class Runtime:
         self.self_wait_grace = float(os.environ.get("LOCKDEP_HANG_TIMEOUT") or 0) or 10.0
         v = self.validator
         v.cycles_need_a_lock = True  # thread and queue events merge many instances: a cycle needs a lock
-        v.hold_back = self._unowned_cycle
+        v.hold_back = self._held_back
         #: (creation key, name) -> node id of a class a store knows, or None (set by history.start)
         self.adopt: Callable[[tuple, str], int | None] | None = None
 
@@ -142,6 +142,9 @@ class Runtime:
         return fast_acquire
 
     # ------------------------------------------------------ hand-offs
+    def _held_back(self, f: Finding) -> bool:
+        return self._unowned_cycle(f) or self.validator.may_be_own_signal(f)
+
     def _unowned_cycle(self, f: Finding) -> bool:
         """A cycle through a plain Lock (or one-slot semaphore) waits for a checkpoint: the
         class may yet turn out to be handed between threads (a readers' group lock), and
@@ -156,9 +159,10 @@ class Runtime:
         return [by_name[c] for c in f.classes if c in by_name]
 
     def checkpoint(self) -> None:
-        """Report the held-back cycles whose locks never turned out to be hand-offs (at the end
-        of a test, at exit, when a hang is detected)."""
-        self.validator.flush_pending(lambda f: any(n in self.handoff for n in self._class_nodes(f)))
+        """Report the held-back cycles whose locks never turned out to be hand-offs, nor their
+        signals to be their waiter's own (at the end of a test, at exit, when a hang is detected)."""
+        v = self.validator
+        v.flush_pending(lambda f: any(n in self.handoff for n in self._class_nodes(f)) or v.own_signal_cleared(f))
 
     # ----------------------------------------------------------- threads
     def thread(self) -> ThreadState:

@@ -76,11 +76,11 @@ def test_queue_get_under_a_lock_the_producer_needs(tmp_path):
 def test_join_under_a_lock_that_the_waker_of_the_thread_needs(tmp_path):
     found, err = lockdep("join_while_waker_needs_lock.py", tmp_path)
     assert kinds(found) == [("circular_dependency", [
-        "(thread)DelayedQueue.get@tests/programs/join_while_waker_needs_lock.py:26",
+        "(thread)DelayedQueue.get@tests/programs/join_while_waker_needs_lock.py:27",
         "(condition)DelayedQueue._not_empty", "Observer._lock"])]
     assert "Thread-1 (get) waits for condition DelayedQueue._not_empty before it finishes" in err
     assert ("or let Thread-2 (stop_from_elsewhere) signal condition DelayedQueue._not_empty without holding "
-            "Observer._lock (tests/programs/join_while_waker_needs_lock.py:35 in Observer.stop_from_elsewhere)") in err
+            "Observer._lock (tests/programs/join_while_waker_needs_lock.py:36 in Observer.stop_from_elsewhere)") in err
 
 
 def test_a_plain_lock_leaked_by_an_ended_thread_is_held_at_exit(tmp_path):

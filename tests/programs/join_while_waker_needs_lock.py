@@ -2,6 +2,7 @@
 stopper that takes the observer's lock first.  Had the observer joined before the stopper
 got the lock, nobody could wake the emitter: a deadlock waiting to happen."""
 import threading
+import time
 
 
 class DelayedQueue:
@@ -45,4 +46,6 @@ o.emitter.thread.start()
 stopper = threading.Thread(target=o.stop_from_elsewhere)
 stopper.start()
 stopper.join()
+while o.emitter.thread.is_alive():  # (for a stable report: the join is the step that closes the cycle)
+    time.sleep(0.01)
 o.join()

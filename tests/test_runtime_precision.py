@@ -36,6 +36,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
     "stop_then_join_mixed.py",  # the same, after joins of emitters (one thread class) that never waited
+    "pool_finalizer_other_instance.py",  # a dead pool's finalizer, inside a live pool's critical section
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)
@@ -81,6 +82,12 @@ def test_join_under_a_lock_that_the_waker_of_the_thread_needs(tmp_path):
     assert "Thread-1 (get) waits for condition DelayedQueue._not_empty before it finishes" in err
     assert ("or let Thread-2 (stop_from_elsewhere) signal condition DelayedQueue._not_empty without holding "
             "Observer._lock (tests/programs/join_while_waker_needs_lock.py:36 in Observer.stop_from_elsewhere)") in err
+
+
+def test_a_finalizer_taking_a_shared_lock_held_elsewhere_by_normal_code(tmp_path):
+    found, err = lockdep("shared_registry_finalizer.py", tmp_path)
+    assert kinds(found) == [("inconsistent_lock_state", ["Registry.lock"])]
+    assert "shared_registry_finalizer.py:20 in Registry.unregister" in err
 
 
 def test_a_plain_lock_leaked_by_an_ended_thread_is_held_at_exit(tmp_path):

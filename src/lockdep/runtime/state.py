@@ -28,11 +28,13 @@ get_native_id = _thread.get_native_id
 class ThreadState(TaskState):
     """A task state plus what the runtime needs per thread."""
 
-    __slots__ = ("ctx", "ident", "thread_event")
+    __slots__ = ("ctx", "ident", "thread_event", "callback")
 
     def __init__(self, name: str, seq: int, ident: int):
         super().__init__(name, seq)
         self.ctx = PROCESS
+        #: in a weakref (or weakref.finalize) callback that interrupts a critical section
+        self.callback = False
         self.ident = ident
         self.thread_event: str | None = None
 
@@ -312,6 +314,10 @@ class Runtime:
             frame = sys._getframe(1)
         ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
         nid = lock._ld_node if not subclass else self._subclass_node(lock._ld_node, subclass)
+        if ts.callback and any(h.node == nid and h.lock is not lock for h in ts.held):
+            # a weakref callback takes another instance of a class the thread holds: the dead
+            # object's own lock (a pool's finalizer), which no live code can be holding
+            ctx = PROCESS
         code = frame.f_code
         inner = _WRAPPER_CODE.get(code)
         if inner is None:

@@ -90,6 +90,18 @@ def test_a_finalizer_taking_a_shared_lock_held_elsewhere_by_normal_code(tmp_path
     assert "shared_registry_finalizer.py:20 in Registry.unregister" in err
 
 
+def test_the_instance_order_of_freed_locks_is_forgotten(tmp_path):
+    script = tmp_path / "many.py"
+    script.write_text("import threading\n\n\nclass Account:\n    def __init__(self):\n"
+                      "        self.lock = threading.Lock()\n\n\nfor i in range(10000):\n"
+                      "    a, b = Account(), Account()\n    with a.lock:\n        with b.lock:\n            pass\n")
+    out = tmp_path / "f.json"
+    p = run(["-m", "lockdep", "--json", str(out), str(script)], timeout=300)
+    result = json.loads(out.read_text())
+    assert result["findings"] == [], p.stderr
+    assert 0 < result["stats"]["instance_edges"] < 5000  # 10,000 pairs were ordered; most are gone
+
+
 def test_a_plain_lock_leaked_by_an_ended_thread_is_held_at_exit(tmp_path):
     script = tmp_path / "leak.py"
     script.write_text("import threading\nleaked = threading.Lock()\n\n\ndef worker():\n    leaked.acquire()\n\n\n"

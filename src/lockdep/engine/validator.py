@@ -50,7 +50,8 @@ READ_LEVEL = {
 
 #: default capacity of the chain-key cache (the kernel's MAX_LOCKDEP_CHAINS is 65536)
 MAX_CHAINS = 1 << 20
-NEW_EDGE = object()  # the edge being added, in ``_own_signal``
+NEW_EDGE = object()
+PRUNE_INSTANCES_AT = 4096  # instance edges of live and dead locks before the dead ones are dropped  # the edge being added, in ``_own_signal``
 
 
 class LockInfo:
@@ -83,6 +84,11 @@ class InstanceEdge:
     @property
     def taken(self) -> Any:
         return _strong(self._taken)
+
+    @property
+    def gone(self) -> bool:
+        """One of its locks was freed (a name from a trace never is)."""
+        return any(type(r) is _Ref and r() is None for r in (self._held, self._taken))
 
 
 _Ref = weakref.ReferenceType  # the C type itself: a runtime may rebind weakref.ref
@@ -141,7 +147,8 @@ class Validator:
         self._any_used_in = False
         self.nodes = self.graph.nodes  # shortcut for the hot path
         self.chain_hits = 0
-        self.stats = {"chain_cache_misses": 0, "graph_searches": 0}
+        self.stats = {"chain_cache_misses": 0, "graph_searches": 0, "instance_edges": 0}
+        self._prune_instances_at = PRUNE_INSTANCES_AT
         #: a cycle made only of events (waits and signals, no lock) is not reported: an option
         #: for live callers whose event classes merge many instances (threads, queues)
         self.cycles_need_a_lock = False
@@ -717,8 +724,27 @@ class Validator:
         with self.graph_lock:
             path = _instance_path(order, b, a)
             order.setdefault(a, {})[b] = InstanceEdge(self._witness(ts, prev, nxt, "acquire"), prev.lock, nxt.lock)
+            self.stats["instance_edges"] += 1
+            if self.stats["instance_edges"] >= self._prune_instances_at:
+                self._prune_instances()
         if path is not None:
             self._instance_inversion(ts, prev, nxt, [order[x][y] for x, y in zip(path, path[1:])])
+
+    def _prune_instances(self) -> None:
+        """Forget the instance order of locks that are gone (a dead lock can close no cycle):
+        amortised, each time the number of instance edges doubles."""
+        kept = 0
+        for order in self.instance_order.values():
+            for a in list(order):
+                after = order[a]
+                for b in [b for b, e in after.items() if e.gone]:
+                    del after[b]
+                if after:
+                    kept += len(after)
+                else:
+                    del order[a]
+        self.stats["instance_edges"] = kept
+        self._prune_instances_at = max(PRUNE_INSTANCES_AT, 2 * kept)
 
     def _instance_inversion(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, chain: list[InstanceEdge]) -> None:
         g = self.graph

@@ -102,6 +102,21 @@ def test_the_instance_order_of_freed_locks_is_forgotten(tmp_path):
     assert 0 < result["stats"]["instance_edges"] < 5000  # 10,000 pairs were ordered; most are gone
 
 
+@pytest.mark.parametrize("lock", ["threading.Lock()", "threading.RLock()"])
+def test_an_interrupt_inside_the_bookkeeping_of_a_condition_wait_leaves_the_lock_owned(tmp_path, lock):
+    """A KeyboardInterrupt that a signal handler raises while lockdep records a wait (dask's
+    test_interrupt) must leave the condition's lock owned, as CPython's atomic release does:
+    the caller's `with` then releases it, instead of failing with "release unlocked lock"."""
+    script = tmp_path / "interrupted.py"
+    script.write_text(f"import threading\nfrom lockdep.runtime import state\n\n\n"
+                      f"def interrupted(*args, **kwargs):\n    raise KeyboardInterrupt\n\n\n"
+                      f"state.Runtime.wait = interrupted\nc = threading.Condition({lock})\ntry:\n"
+                      f"    with c:\n        c.wait()\nexcept KeyboardInterrupt:\n"
+                      f"    assert c.acquire(blocking=False)\n    print('interrupted cleanly')\n")
+    p = run(["-m", "lockdep", str(script)])
+    assert p.returncode == 0 and "interrupted cleanly" in p.stdout, p.stderr
+
+
 def test_a_plain_lock_leaked_by_an_ended_thread_is_held_at_exit(tmp_path):
     script = tmp_path / "leak.py"
     script.write_text("import threading\nleaked = threading.Lock()\n\n\ndef worker():\n    leaked.acquire()\n\n\n"

@@ -7,7 +7,6 @@ Originals are captured at import, so re-installing never wraps a wrapper.
 from __future__ import annotations
 
 import _thread
-import asyncio
 import builtins
 import concurrent.futures as _cf
 import concurrent.futures._base as _cf_base
@@ -24,7 +23,7 @@ from ..engine.usage import HANDLER_CTX, PROCESS
 from ..engine.graph import Node
 from ..engine.task import HeldLock
 from ..engine.usage import MASK_TABLE
-from . import primitives, sites, watchdog
+from . import on_import, primitives, sites, watchdog
 from .state import _WRAPPER_CODE, Runtime, ThreadState
 
 _getframe = sys._getframe
@@ -37,7 +36,6 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (_cf_thread.ThreadPoolExecutor, "submit"),
                       (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
                       (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__"),
-                      (asyncio.Lock, "__init__"), (asyncio.Lock, "acquire"), (asyncio.Lock, "release"),
                       (threading.Semaphore, "__init__"), (threading.Semaphore, "acquire"),
                       (threading.Semaphore, "__enter__"), (threading.Semaphore, "release"),
                       (threading.BoundedSemaphore, "release"), (weakref, "ref"), (weakref.finalize, "__call__")):
@@ -282,6 +280,9 @@ def _sem_release(self: Any, n: int = 1) -> None:
 
 
 # ------------------------------------------------------------------ asyncio
+asyncio: Any = None  # the module, once the program imports it (_asyncio_imported)
+
+
 def _alock_init(self: Any, *args: Any, **kwargs: Any) -> None:
     _orig(asyncio.Lock, "__init__")(self, *args, **kwargs)
     rt = primitives.current
@@ -507,9 +508,6 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (_signal, "signal"): _signal_signal,
     (_signal, "getsignal"): _signal_getsignal,
     (builtins, "__build_class__"): _build_class,
-    (asyncio.Lock, "__init__"): _alock_init,
-    (asyncio.Lock, "acquire"): _alock_acquire,
-    (asyncio.Lock, "release"): _alock_release,
     (threading.Semaphore, "__init__"): _sem_init,
     (threading.Semaphore, "acquire"): _sem_acquire,
     (threading.Semaphore, "__enter__"): _sem_acquire,
@@ -518,6 +516,21 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (weakref, "ref"): _HandlerRef,
     (weakref.finalize, "__call__"): _finalize_call,
 }
+
+
+def _asyncio_imported(module: Any) -> None:
+    """asyncio is patched when it is imported (at once if it already was): a program that never
+    uses it does not pay for importing it at start-up."""
+    global asyncio
+    asyncio = module
+    for name, new in (("__init__", _alock_init), ("acquire", _alock_acquire), ("release", _alock_release)):
+        ORIGINALS[(module.Lock, name)] = getattr(module.Lock, name)
+        PATCHES[(module.Lock, name)] = new
+        if primitives.current is not None:
+            setattr(module.Lock, name, new)
+
+
+on_import.when_imported("asyncio", _asyncio_imported)
 
 
 class _CSlowPath:

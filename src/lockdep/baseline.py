@@ -13,12 +13,14 @@ found, keeping the reasons of the entries that are still found::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 from .errors import InputError
 from .fingerprint import canonical_classes, of

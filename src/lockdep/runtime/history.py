@@ -66,17 +66,18 @@ def add_options(p: Any) -> None:
 def check_options(args: Any) -> None:
     """``--db``/``--baseline`` of ``python -m lockdep``: checked before the program runs (a bad file is
     InputError, exit 2), then handed to the program and its subprocesses through the environment."""
-    from .. import baseline
-    from ..store import Store
-
     if getattr(args, "db", None):
-        Store(args.db).close()
         os.environ["LOCKDEP_DB"] = os.path.abspath(args.db)
-    elif os.environ.get("LOCKDEP_DB"):
+    if os.environ.get("LOCKDEP_DB"):
+        from ..store import Store
+
         Store(os.environ["LOCKDEP_DB"]).close()
     if getattr(args, "baseline", None):
         os.environ["LOCKDEP_BASELINE"] = os.path.abspath(args.baseline)
-    baseline.from_args(None)
+    if os.environ.get("LOCKDEP_BASELINE"):  # what baseline.from_args reads
+        from .. import baseline
+
+        baseline.from_args(None)
 
 
 def start(rt: Any) -> None:

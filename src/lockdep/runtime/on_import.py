@@ -1,4 +1,5 @@
-"""Post-import hooks: run a callback once a module has been imported, now or later.
+"""Post-import hooks: run a callback once a module has been imported, now or later,
+and optionally run the import itself inside a context manager.
 
 The runtime patches ``asyncio.Lock`` this way, so that a program that never
 imports asyncio does not pay for it at start-up (about 20 ms: ssl, sockets,
@@ -8,19 +9,23 @@ subprocess, ...).
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 _pending: dict[str, list[Callable[[Any], None]]] = {}
+_during: dict[str, Callable[[], ContextManager]] = {}
 
 
-def when_imported(name: str, callback: Callable[[Any], None]) -> None:
+def when_imported(name: str, callback: Callable[[Any], None],
+                  during: Callable[[], ContextManager] | None = None) -> None:
     """Call ``callback(module)`` as soon as module ``name`` has finished executing
-    (at once if it already has)."""
+    (at once if it already has); if it has not, execute it inside ``during()``."""
     module = sys.modules.get(name)
     if module is not None and not _initializing(module):
         callback(module)
         return
     _pending.setdefault(name, []).append(callback)
+    if during is not None:
+        _during[name] = during
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
 
@@ -51,7 +56,12 @@ class _Finder:
         exec_module = loader.exec_module
 
         def exec_then_call(module: Any) -> None:
-            exec_module(module)
+            during = _during.pop(name, None)
+            if during is None:
+                exec_module(module)
+            else:
+                with during():
+                    exec_module(module)
             callbacks = _pending.pop(name, [])
             if not _pending and _FINDER in sys.meta_path:
                 sys.meta_path.remove(_FINDER)

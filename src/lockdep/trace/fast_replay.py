@@ -34,7 +34,7 @@ from ..engine.task import HeldLock, TaskState
 from ..engine.usage import CONTEXTS, MASK_TABLE
 from ..engine.validator import Validator
 from ..errors import InputError
-from .reader import feed, no_events, open_input, parse_line
+from .reader import feed, feed_events, no_events, open_input, parse_line, read_events
 
 # ------------------------------------------------------------------ schema
 # One Struct per op (docs/trace-format.md).  Optional fields default to None, which the
@@ -49,7 +49,7 @@ Mode = Literal["exclusive", "shared", "recursive"]
 Context = Literal["process", "softirq", "hardirq", "handler"]
 
 
-class _Event(Struct, tag_field="op", kw_only=True):
+class _Event(Struct, tag_field="op", kw_only=True, gc=False):  # (strings, numbers, lists of strings: no cycles)
     t: Number = None  # type: ignore[assignment]
     site: str = None  # type: ignore[assignment]
     stack: list[str] = None  # type: ignore[assignment]
@@ -279,7 +279,8 @@ class FastReplay:
                 st = tasks.get(e.task)
                 if st is not None:
                     held = st.held
-                    if held and held[-1][LOCK] == e.lock and held[-1][REFS] == 1:
+                    top = held[-1] if held else None
+                    if top is not None and top[LOCK] == e.lock and top[REFS] == 1:
                         held.pop()
                         seq += 1
                         continue
@@ -360,6 +361,9 @@ class FastReplay:
 
 def replay_file(v: Validator, path: str, first: bool = False, stream: IO[bytes] | None = None) -> None:
     """Validate every event of one file into ``v`` (``first``: stop analysing after the first finding)."""
+    if not v.chain_cache:  # every acquisition would be a miss: the reference is faster
+        feed_events(v, read_events(path, stream), first)
+        return
     fast = FastReplay(v, first)
     try:
         for lines, evs in read_batches(path, stream):

@@ -130,6 +130,17 @@ def test_a_lock_declared_again_is_of_its_new_class_on_the_fast_path_too(tmp_path
     assert v.summary()["classes"] == 3
 
 
+def test_an_rlock_taken_again_under_another_context_is_a_reentry(tmp_path):
+    """Nothing held in process context above it, yet the RLock is held: a reentry, not a new entry."""
+    events = [{"op": "lock_init", "lock": "r", "class": "R", "kind": "rlock"},
+              {"op": "acquire", "task": "T0", "lock": "r"}, {"op": "release", "task": "T0", "lock": "r"},
+              {"op": "acquire", "task": "T0", "lock": "r"},
+              {"op": "acquire", "task": "T0", "lock": "x", "context": "hardirq"},
+              {"op": "acquire", "task": "T0", "lock": "r"}]
+    path = write(tmp_path / "t.jsonl", events)
+    assert state(fast(path)) == state(reference(path))
+
+
 BAD = ['{"op": "acquire", "task": "T0"}', '{"op": "acquire", "task": "", "lock": "a"}', "[1, 2]", "{oops",
        '{"op": "acquire", "task": "T0", "lock": "a"}, {"op": "release", "task": "T0", "lock": "a"}',
        '{"op": "acquire", "task": "T0", "lock": "a", "subclass": 1e300}', '{"op": "nope"}']

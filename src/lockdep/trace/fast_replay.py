@@ -235,15 +235,17 @@ class FastReplay:
         self.v = v
         self.first = first
         self.tasks = {name: _Task(ts) for name, ts in v.tasks.items()}
-        #: lock -> node of its plain acquisitions (exclusive, process context, subclass 0, no trylock,
-        #: irqs enabled) once their usage bits are set: a lock that is not reentrant
-        self.plain: dict[str, int] = {}
+        #: the cached chains a plain acquisition (exclusive, process context, subclass 0, no trylock,
+        #: irqs enabled, a lock that is not reentrant, its usage bits set) leads to: top of the held
+        #: stack's chain key (None: nothing held) -> lock -> (chain key, node).  Chains and usage bits
+        #: are never taken back; a lock declared again clears it.
+        self.after: dict[int | None, dict[str, tuple[int, int]]] = {}
 
     def feed(self, lines: Any, evs: list) -> None:
         v = self.v
         if self.first and v.findings:
             return
-        tasks, plain, chains = self.tasks, self.plain, v.chains
+        tasks, after, chains = self.tasks, self.after, v.chains
         seq = v.seq
         hits = 0
         for line, e in zip(lines, evs):
@@ -252,22 +254,29 @@ class FastReplay:
                 st = tasks.get(e.task)
                 if st is not None:
                     held = st.held
-                    nid = plain.get(e.lock)
-                    if nid is not None and e.subclass == 0 and e.mode == "exclusive" and e.context == "process" \
-                            and not e.trylock and not e.irqs_disabled:
-                        read = ctx = 0
-                        trylock = False
-                    else:
-                        resolved = self._resolve(e, held)
-                        if resolved is None:
-                            nid = None
-                        else:
-                            nid, read, ctx, trylock = resolved
-                    if nid is not None:
+                    top = held[-1] if held else None
+                    plain = e.subclass == 0 and e.mode == "exclusive" and e.context == "process" \
+                        and not e.trylock and not e.irqs_disabled
+                    if plain:
+                        known = after.get(top[KEY] if top is not None and top[CTX] == 0 else None)
+                        hit = known.get(e.lock) if known is not None else None
+                        if hit is not None:
+                            key, nid = hit
+                            seq += 1
+                            entry = (e.lock, 0, key, 1, e, nid, 0, line, seq)
+                            held.append(entry)
+                            st.last_acq[nid] = entry
+                            hits += 1
+                            continue
+                    resolved = self._resolve(e, held)
+                    if resolved is not None:
+                        nid, read, ctx, trylock = resolved
                         hid = nid * 4 + read
-                        key = hash((held[-1][KEY], hid)) if held and held[-1][CTX] == ctx \
-                            else hash((-1 - 2 * ctx, hid))
+                        nested = top is not None and top[CTX] == ctx
+                        key = hash((top[KEY], hid)) if nested else hash((-1 - 2 * ctx, hid))
                         if trylock or key in chains:
+                            if plain and not v.locks[e.lock].reentrant:
+                                after.setdefault(top[KEY] if nested else None, {})[e.lock] = (key, nid)
                             seq += 1
                             entry = (e.lock, ctx, key, 1, e, nid, read, line, seq)
                             held.append(entry)
@@ -306,11 +315,8 @@ class FastReplay:
             return None
         read = info.read_level[e.mode]
         ctx = CONTEXTS[e.context]
-        umask = MASK_TABLE[ctx * 8 + e.irqs_disabled * 4 + e.trylock * 2 + (read != 0)]
-        if umask & ~self.v.nodes[nid].usage:
+        if MASK_TABLE[ctx * 8 + e.irqs_disabled * 4 + e.trylock * 2 + (read != 0)] & ~self.v.nodes[nid].usage:
             return None
-        if umask == MASK_TABLE[0] and not info.reentrant and e.subclass == 0:
-            self.plain[e.lock] = nid
         return nid, read, ctx, e.trylock
 
     def _slow(self, e: Any, line: int) -> None:
@@ -320,10 +326,10 @@ class FastReplay:
         ev = e if type(e) is dict else _to_dict(e)
         op, task = ev["op"], ev.get("task")
         if op == "lock_init":
-            self.plain.pop(ev["lock"], None)
             if ev["lock"] not in v.locks:
                 feed(v, ev, line)  # a new lock: no task is involved
                 return
+            self.after.clear()  # the lock may change class
         own = task is not None and op not in _GLOBAL_OPS and not (op == "release" and not self._holds(task, ev["lock"]))
         for name in [task] if own else list(self.tasks):
             self._sync(name)

@@ -245,7 +245,8 @@ class Watchdog:
         for t, q in workers:
             f = frames.get(t.ident)
             ts = self.rt.threads.get(t.ident)
-            if f is None or f.f_code is not cf_thread._worker.__code__ or ts is None or not q.empty() or t.ident in self.blocked:
+            if f is None or f.f_code is not cf_thread._worker.__code__ or ts is None or not q.empty() \
+                    or t.ident in self.blocked:
                 continue
             w = self._idle.get(t.ident)
             idle[t.ident] = w if w is not None and w.obj is q else Wait(ts, "work", q, None, False, t.ident)

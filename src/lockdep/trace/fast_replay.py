@@ -1,24 +1,23 @@
 """The fast path of ``lockdep replay``: the same findings as the reference
 (``reader.read_events`` + ``Validator``), at about a million events a second.
 
-Two stages, as in the kernel's lockdep:
-
 * **parse**: the file is read in chunks of whole lines; each chunk is decoded
   and checked against the trace format in one call of a compiled decoder
   (msgspec, with a schema per ``op``).  A chunk it cannot take in one go (a
   comment, a blank line, an invalid line) is read line by line, and a line the
   schema rejects goes through the reference reader, so a bad line is reported
   exactly as before (``file:line: what``, exit status 2).
-* **chain-cache hit**: an acquisition whose chain of held classes is cached
-  (usage bits known, no reentry) and a LIFO release only update this module's
-  own per-task stack of tuples.  No ``HeldLock``, dict or validator call is made
-  on that path.  Anything else -- a new chain, a new task or lock, a wait, a
-  signal, a release out of order -- is a *miss*: the task's stack is written back
-  into the validator (``sync``), the reference ``Validator`` handles the event,
-  and the stack is read back.
+* **chain-cache hit** (the kernel's fast path): an acquisition whose chain of
+  held classes is cached (usage bits set, no reentry) and a LIFO release only
+  update this module's own per-task stack of tuples; a plain acquisition finds
+  its next chain in a memo of the transitions seen.  No ``HeldLock`` is made and
+  the validator is not called on that path.  Anything else -- a new chain, a new
+  task or lock, a wait, a signal, a release out of order -- is a *miss* (the slow
+  path): the task's stack is written back into the validator (``_sync``), the
+  reference ``Validator`` takes the event, and the stack is read back.
 
 ``tests/test_fast_replay.py`` checks on random traces that both paths give the
-same findings and statistics.
+same findings, statistics and task states.
 """
 
 from __future__ import annotations

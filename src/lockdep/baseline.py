@@ -13,12 +13,13 @@ found, keeping the reasons of the entries that are still found::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 from .errors import InputError
 from .fingerprint import canonical_classes, of
@@ -29,10 +30,10 @@ HELP = ("baseline file of known findings (also LOCKDEP_BASELINE): they are repor
         "and do not fail the run; `lockdep baseline update` writes it")
 
 
-@dataclass
 class Baseline:
-    path: str
-    entries: dict[str, dict] = field(default_factory=dict)  # fingerprint -> entry
+    def __init__(self, path: str, entries: dict[str, dict] | None = None):
+        self.path = path
+        self.entries: dict[str, dict] = entries if entries is not None else {}  # fingerprint -> entry
 
     @classmethod
     def load(cls, path: str) -> "Baseline":

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..files import check_text, check_writable, write_text
-from .cli_splat import expand
 from .aliases import why
-from .loops import Loop, MergedGraph, dumps, merge_files
+from .cli_splat import expand
+
+if TYPE_CHECKING:
+    from .loops import Loop, MergedGraph
 
 HELP = "merge kernel reports and traces into one graph and compute which dependencies to cut to break every loop"
 
@@ -55,6 +58,8 @@ def describe(mg: MergedGraph, loops: list[Loop]) -> list[str]:
 
 
 def cmd_loops(args: argparse.Namespace) -> int:
+    from .loops import dumps, merge_files  # networkx: imported when the command runs
+
     for path in (args.dot, args.svg, args.html):
         check_writable(path)
     if args.dask is not None:

@@ -9,7 +9,6 @@ import os
 import runpy
 import sys
 import threading
-import traceback
 
 from ..report import outputs
 
@@ -134,6 +133,8 @@ def _run_program(args: argparse.Namespace) -> int:
         # drop the frames of this runner from the traceback, as python does for a script
         while tb is not None and tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__, "<frozen runpy>"):
             tb = tb.tb_next
+        import traceback
+
         traceback.print_exception(sys.exc_info()[0], sys.exc_info()[1], tb)
         return 1
     finally:

@@ -268,6 +268,9 @@ def test_db_merge_keeps_the_earliest_witness(tmp_path, capsys):
     assert s.counts()["runs"] == 2 and s.counts()["edges"] == 2
     (w,) = s.read("SELECT witness FROM edges WHERE src = 'A'")
     assert json.loads(w[0])["site"] == "app.c:11 setup"
+    # merged again (or a copy sharing its history): the runs and their findings are there once
+    assert main(["db", "merge", all_, ci2]) == 0
+    assert Store(all_).counts()["runs"] == 2 and Store(all_).counts()["findings"] == 1
     # a bad source is refused before anything is written
     bad = tmp_path / "bad.db"
     bad.write_text("junk")

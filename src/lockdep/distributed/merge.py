@@ -52,9 +52,7 @@ class Merger:
             v.seq = offset + seq
             if what == AGAIN:
                 _, _, _, prev, nxt, task = step
-                e = g.edge(g.by_name[prev], g.by_name[nxt])
-                if e.tasks is not None or e in v._cycle_edges:
-                    v._rewitness(e, task)
+                v._rewitness(g.edge(g.by_name[prev], g.by_name[nxt]), task)
             elif what == DEP:
                 _, _, _, snapshot, prev, nxt, how = step
                 with v.graph_lock:

@@ -38,6 +38,12 @@ GRAPH_KINDS = (F.CIRCULAR, F.IRQ_INVERSION, F.INCONSISTENT)
 
 USAGE, DEP, AGAIN, FINDING, SEEN, SITE = "usage", "dep", "again", "finding", "seen", "site"
 
+
+def by_instance(key: tuple) -> bool:
+    """The dedup key of an inversion between instances of one class: (kind, "instances", class node)."""
+    return key[0] == F.CIRCULAR and key[1] == "instances"
+
+
 #: a held entry as data: (class, node kind, lock, read, trylock, ctx, site, stack, line, seq)
 Held = tuple
 
@@ -124,7 +130,7 @@ class Recorder(Validator):
         # A finding made while validating a chain is dropped at the merge if an earlier file cached
         # that chain: until one is recorded outside a chain, later ones of the same key are kept too.
         # An inversion between instances is keyed by its class's node: by name across files.
-        if key[1:2] == ("instances",):
+        if by_instance(key):
             key = (key[0], key[1], self.graph.name(key[2]))
         elif f.kind in GRAPH_KINDS:
             super()._report(f, key)

@@ -16,7 +16,7 @@ from typing import Iterable
 from ..engine.task import HeldLock, TaskState
 from ..engine.usage import usage_string
 from ..engine.validator import Validator
-from .extract import AGAIN, DEP, FINDING, SEEN, SITE, USAGE, FilePart, Held
+from .extract import AGAIN, DEP, FINDING, SEEN, SITE, USAGE, FilePart, Held, by_instance
 
 
 class Merger:
@@ -81,7 +81,7 @@ class Merger:
 
     def _key(self, key: tuple) -> tuple:
         """An inversion between instances is keyed by its class's node (by name in a part)."""
-        return (key[0], key[1], self.v.graph.by_name[key[2]]) if key[1:2] == ("instances",) else key
+        return (key[0], key[1], self.v.graph.by_name[key[2]]) if by_instance(key) else key
 
     def _refresh(self, f: object) -> None:
         """Usage strings as the merged graph has them now (a file alone knows only its own uses)."""

@@ -39,13 +39,16 @@ EVENTS = ["(completion)done", "(work)flush"]
 
 def random_trace(rng: random.Random, kind_of: dict[str, str]) -> list[dict]:
     """A stream with most of the format: kinds, modes, trylocks, subclasses, irq contexts, waits,
-    exits, frees, instance order.  A class has one kind and one order in every file (``kind_of``)."""
+    exits, frees, forks, re-keys, instance order.  A class has one kind and one order in every file (``kind_of``)."""
     out: list[dict] = []
-    for lock in rng.sample(LOCKS, rng.randrange(len(LOCKS))):
-        cls = f"c{lock}" if rng.random() < 0.7 else "cshared"
+
+    def declare(lock: str, cls: str) -> None:
         out.append(init(lock, cls, kind_of[cls]))
         if kind_of[cls + "/order"] == "instance":
             out[-1]["order"] = "instance"  # nested instances of the class judged by their order
+
+    for lock in rng.sample(LOCKS, rng.randrange(len(LOCKS))):
+        declare(lock, f"c{lock}" if rng.random() < 0.7 else "cshared")
     held: dict[str, list[str]] = {f"T{t}": [] for t in range(rng.randrange(1, 4))}
     for i in range(rng.randrange(5, 40)):
         task = rng.choice(list(held))
@@ -81,6 +84,9 @@ def random_trace(rng: random.Random, kind_of: dict[str, str]) -> list[dict]:
             stack.clear()
         elif r < 0.95:
             out.append({"op": "fork", "task": task})
+        elif r < 0.97:
+            lock = rng.choice(LOCKS)
+            declare(lock, f"c{lock}")  # declared again: a re-key (if held, reported like a free)
     return out
 
 

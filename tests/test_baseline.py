@@ -113,4 +113,5 @@ def test_loops_leaves_known_cycles_uncut_and_update_reads_its_json(tmp_path, cap
     (tmp_path / "bad.json").write_text("{x")
     assert main(["loops", "--baseline", str(tmp_path / "bad.json"), *facets]) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and captured.err.count("\n") == 1 and "bad.json:1: baseline is not valid JSON" in captured.err
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "bad.json:1: baseline is not valid JSON" in captured.err

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..baseline import Baseline
+from ..baseline import Baseline, from_args
+from ..baseline import describe as describe_known
 from ..errors import InputError
 from ..files import check_text, check_writable, write_text
 from .cli_splat import expand
@@ -58,8 +59,6 @@ def describe(mg: MergedGraph, loops: list[Loop]) -> list[str]:
 
 
 def cmd_loops(args: argparse.Namespace) -> int:
-    from ..baseline import from_args
-
     for path in (args.dot, args.svg, args.html):
         check_writable(path)
     known = from_args(args)  # --baseline (LOCKDEP_BASELINE): a bad file stops here
@@ -92,8 +91,6 @@ def cmd_loops(args: argparse.Namespace) -> int:
         print(dumps({**mg.to_json(loops), **({"suppressed": suppressed} if suppressed else {})}))
     else:
         print("\n".join(describe(mg, loops)))
-        from ..baseline import describe as describe_known
-
         for c in suppressed:
             print(f"{describe_known(c, {'reason': c['baseline_reason']})}   ({', '.join(c['sources'])})")
     return 1 if errors else 0
@@ -103,9 +100,9 @@ def suppress_known(known: Baseline, mg: MergedGraph) -> list[dict]:
     """The cycles a baseline lists are accepted: nothing is cut for them, they are listed as suppressed."""
     from ..fingerprint import fingerprint
 
-    def entry(classes: list[str]) -> dict | None:
-        return known.entries.get(fingerprint("circular_dependency", classes))
+    def key(classes: list[str]) -> str:
+        return fingerprint("circular_dependency", classes)
 
     return [{"kind": "circular_dependency", "classes": c.classes, "sources": c.sources, "suppressed": "baseline",
-             "baseline_reason": entry(c.classes).get("reason")}  # type: ignore[union-attr]
-            for c in mg.drop_cycles(lambda classes: entry(classes) is not None)]
+             "baseline_reason": known.entries[key(c.classes)].get("reason")}
+            for c in mg.drop_cycles(lambda classes: key(classes) in known.entries)]

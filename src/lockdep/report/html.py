@@ -131,7 +131,8 @@ def _finding(i: int, f: Finding, style: str | None) -> str:
     process = f" · found by <span class='process'>{esc(who)}</span>" if who else ""
     return f"""<section class="finding" id="finding-{i}" data-kind="{esc(f.kind)}">
 <h2>{i}. {esc(heading)}</h2>
-<p class="meta"><span class="kind">{esc(f.kind)}</span> · classes: {classes} · threads: {threads or '—'}{process}</p>
+<p class="meta"><span class="kind">{esc(f.kind)}</span> · classes: {classes} · threads: {threads or '—'}\
+{process}</p>
 <div class="cols">{_graph(f)}<div class="chains">{_chains(f)}</div></div>
 {_extra(f)}
 <p class="fix"><b>Fix:</b> {esc(advice(f, style))}</p>

@@ -88,7 +88,9 @@ def test_the_parents_html_and_sarif_name_the_subprocess_that_found_it(tmp_path):
     by_pid = {f.get("pid"): f for f in json.loads((tmp_path / "out.json").read_text())["findings"]}
     assert set(by_pid) == {pid, None} and by_pid[pid]["classes"] in (["child.B", "child.C"], ["child.C", "child.B"])
     assert by_pid[pid]["argv"].endswith("child.py --flag")
-    results = json.loads((tmp_path / "out.sarif").read_text())["runs"][0]["results"]
+    from test_report_formats import validate_sarif
+
+    results = validate_sarif(tmp_path / "out.sarif")["runs"][0]["results"]
     props = sorted((r["properties"].get("pid", 0), r["properties"].get("argv", ""), r["message"]["text"])
                    for r in results)
     assert len(props) == 2

@@ -124,8 +124,8 @@ def suppressed_json(suppressed: list) -> list[dict]:
 
 
 # ----------------------------------------------------- lockdep baseline update
-UPDATE_HELP = ("write the baseline file from what a run found (replay, run or splat --json output, a --db store, "
-               "or trace files)")
+UPDATE_HELP = ("write the baseline file from what a run found (replay, run, splat or loops --json output, a --db "
+               "store, or trace files)")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -156,11 +156,14 @@ def findings_of(path: str) -> list[dict]:
         except ValueError:
             data = None  # JSON Lines: a trace
         if isinstance(data, dict):
+            known = data.get("suppressed") if isinstance(data.get("suppressed"), list) else []  # still found
             for key in ("findings", "reports"):  # replay/run --json; splat --json
                 if isinstance(data.get(key), list):
-                    return data[key]
-            raise InputError(path, None, 'expected {"findings": [...]} (replay or run --json) '
-                                         'or {"reports": [...]} (splat --json)')
+                    return data[key] + known
+            if isinstance(data.get("cycles"), list) and isinstance(data.get("cuts"), list):  # loops --json
+                return [{"kind": "circular_dependency", "classes": c["classes"]} for c in data["cycles"]] + known
+            raise InputError(path, None, 'expected {"findings": [...]} (replay or run --json), '
+                                         '{"reports": [...]} (splat --json) or {"cycles": [...]} (loops --json)')
     from .engine import Validator
     from .trace.reader import replay
 

@@ -79,8 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         _exit_if_deadlocked(130)
         raise
     rt.report_orphans()  # held-back cycles and locks left held by ended threads, before the verdict
-    outputs.write(rt.validator.findings, rt.validator.summary(), sarif=args.sarif, html=args.html, style=args.style,
-                  title=f"lockdep: {' '.join(args.program) if not args.module else '-m ' + args.module}")
+    title = f"lockdep: {' '.join(args.program) if not args.module else '-m ' + args.module}"
+    outputs.write(history.all_findings(rt), rt.validator.summary(), sarif=args.sarif, html=args.html,
+                  style=args.style, title=title)
     if args.fail and history.report(rt)[0]:  # subprocesses' findings count too
         return 1
     return status

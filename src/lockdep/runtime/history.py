@@ -247,8 +247,17 @@ def merged_findings() -> list:
 
 def describe(f: dict) -> str:
     """One line per finding of another process, for the root's report."""
-    who = f"pid {f['pid']} ({f['argv']})" if f.get("pid") else f.get("learned_in", "")
-    return f"lockdep: {f['kind']}: {' --> '.join(f['classes'])}  [found by {who}]"
+    from ..report.json import found_by
+
+    return f"lockdep: {f['kind']}: {' --> '.join(f['classes'])}  [found by {found_by(f) or ''}]"
+
+
+def all_findings(rt: Any) -> list:
+    """This process's findings and (root) the session's others, for the HTML and SARIF files: the
+    others with their ``pid``, ``argv`` and ``learned_in`` (call once the program has ended)."""
+    from ..report.json import finding_from_dict
+
+    return [*rt.validator.findings, *(finding_from_dict(f) for f in finish())]
 
 
 def report(rt: Any) -> tuple[list[dict], list[dict]]:

@@ -100,7 +100,7 @@ def replay_files(paths: list[str], v: Validator | None = None, first: bool = Fal
             return v
         every: dict[str, Any] = {}
         for path, prefix in zip(paths, file_prefixes(paths)):
-            v.tasks, v.locks = {}, {}  # the file's own tasks and lock instances
+            v.tasks, v.locks, v.instance_order = {}, {}, {}  # the file's own tasks and lock instances
             feed_file(v, path, prefix, first)
             every.update(v.tasks)
         v.tasks = every

@@ -84,6 +84,8 @@ class Runtime:
         self.handoff: set[int] = set()
         #: id(lock) -> [waiters, window start] of the locks of hand-off classes being waited for
         self.lock_waits: dict[int, list[int]] = {}
+        #: id of a hand-off lock held now -> class node under which it was taken (-1: none)
+        self.holds: dict[int, int] = {}
         #: plain locks still held by threads that ended: id(lock) -> (thread, entry, lock)
         self.orphans: dict[int, tuple[str, HeldLock, Any]] = {}
         #: how long a thread may wait for a Lock it holds itself before that is a self-deadlock
@@ -313,10 +315,11 @@ class Runtime:
                 ts: ThreadState | None = None, push: bool = True) -> Any:
         """The slow path of an acquisition by the calling thread (or by the asyncio task ``ts``);
         ``push=False`` validates an attempt that is about to block."""
-        if lock._ld_node in self.handoff:
-            return None  # no owner, no order: only waits for its release count
         if ts is None:
             ts = self.threads.get(get_ident()) or self.thread()
+        if lock._ld_node in self.handoff:
+            self._hold(ts, lock)
+            return None  # no owner, no order: only waits for its release count
         if frame is None:  # called from C with no Python frame
             frame = sys._getframe(1)
         ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
@@ -414,8 +417,20 @@ class Runtime:
             raise
         return True
 
-    def _release_event(self, nid: int) -> str:
-        return f"(release){self.validator.graph.name(nid)}"
+    def _hold(self, ts: ThreadState, lock: Any) -> None:
+        """A lock of a hand-off class is taken: remember under which lock class (the innermost
+        the taker holds), since a release ends that hold."""
+        self.holds[id(lock)] = ts.held[-1].node if ts.held else -1
+
+    def _release_event(self, lock: Any, release: bool = False) -> str:
+        """The event a waiter for ``lock`` waits for: the end of its current hold.  Holds taken
+        under different locks end in different events: a readers-writer lock's readers' group
+        (taken and released under the readers' lock) is not the writer (alone), so a reader that
+        waits for the writer under the readers' lock waits for no release that needs it."""
+        g = self.validator.graph
+        under = self.holds.pop(id(lock), -1) if release else self.holds.get(id(lock), -1)
+        name = f"(release){g.name(lock._ld_node)}"
+        return name if under < 0 else f"{name} taken under {g.name(under)}"
 
     def _wait_release(self, ts: ThreadState, lock: Any, frame: FrameType) -> bool:
         """A lock of a hand-off class is taken: wait for its release, the cross-release way."""
@@ -424,8 +439,9 @@ class Runtime:
             w = self.lock_waits[id(lock)] = [0, self.validator.seq]
         w[0] += 1
         try:
-            self.wait(ts, self._release_event(lock._ld_node), frame)
+            self.wait(ts, self._release_event(lock), frame)
             self._take(ts, lock, frame, push=False)
+            self._hold(ts, lock)
         finally:
             w[0] -= 1
             if not w[0]:
@@ -503,8 +519,9 @@ class Runtime:
         nid = lock._ld_node
         if nid in self.handoff:
             w = self.lock_waits.get(id(lock))
+            event = self._release_event(lock, release=True)
             if w is not None:  # someone waits: what the releaser did meanwhile comes before the release
-                self.signal(ts, self._release_event(nid), since=w[1], frame=sys._getframe(1))
+                self.signal(ts, event, since=w[1], frame=sys._getframe(1))
             return
         held = ts.held
         if held and held[-1].lock is lock:

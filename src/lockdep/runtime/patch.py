@@ -546,16 +546,27 @@ class _CSlowPath:
         return h
 
 
+def _bind_c_core(rt: Runtime, core: Any) -> None:
+    """Attach the C core to ``rt``: the chain cache becomes the C core's set of 64-bit keys
+    (the engine adds to it on its slow path, the C fast path reads it), and the runtime tells
+    the C core when its thread map changes (it caches each thread's state in a thread-local)."""
+    v = rt.validator
+    if not isinstance(v.chains, core.ChainSet):
+        v.chains = core.ChainSet(v.chains)
+        rt.fast_acquire = rt._make_fast_acquire()  # the Python fast path reads the same set
+    try:
+        core.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock, ThreadState, Node,
+                  MASK_TABLE[0], rt.trace is None)
+    except RuntimeError:
+        return  # a subinterpreter: the main interpreter owns the C core; locks here stay plain
+    rt.threads_changed = core.threads_changed
+
+
 def install(rt: Runtime) -> None:
     global _fork_hooks_registered
     primitives.current = rt
     if primitives._speedups is not None:
-        v = rt.validator
-        try:
-            primitives._speedups.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock,
-                                      ThreadState, Node, MASK_TABLE[0], rt.trace is None)
-        except RuntimeError:
-            pass  # a subinterpreter: the main interpreter owns the C core; locks here stay plain
+        _bind_c_core(rt, primitives._speedups)
     for (owner, name), new in PATCHES.items():
         setattr(owner, name, new)
     _wrap_existing_finalizers()

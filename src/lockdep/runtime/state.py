@@ -87,6 +87,8 @@ class Runtime:
         v.hold_back = self._unowned_cycle
         #: (creation key, name) -> node id of a class a store knows, or None (set by history.start)
         self.adopt: Callable[[tuple, str], int | None] | None = None
+        #: called after every change to ``threads`` (the C core caches each thread's state)
+        self.threads_changed: Callable[[], None] = _nothing
 
         self.fast_acquire = self._make_fast_acquire()
 
@@ -195,6 +197,7 @@ class Runtime:
             name = f"{name}/{ident}"
         ts = ThreadState(name, self.validator.seq, ident)
         self.threads[ident] = ts
+        self.threads_changed()
         self.validator.tasks[name] = ts
         return ts
 
@@ -212,6 +215,7 @@ class Runtime:
             self.trace.write(op="task_exit", task=ts.name)
         self.validator.task_exit(ts.name)
         self.threads.pop(ts.ident, None)
+        self.threads_changed()
         self.exited[ts.ident] = (ts.name, get_native_id())  # the name of what the thread still runs
 
     # ----------------------------------------------------- asyncio tasks
@@ -576,9 +580,14 @@ class Runtime:
                 ts.held.clear()
                 self.threads.pop(ident, None)
                 self.validator.tasks.pop(ts.name, None)
+        self.threads_changed()
 
 
 _WRAPPER_CODE: dict[Any, bool] = {}
+
+
+def _nothing() -> None:
+    pass
 
 
 def _distinct(name: str, taken: Any) -> str:

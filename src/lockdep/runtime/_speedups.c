@@ -41,12 +41,12 @@ static int S_active = 0;
 static PyInterpreterState *S_interp = NULL;  /* the interpreter the state belongs to */
 static int S_fast = 0;  /* 0 while the runtime records a trace: every event takes the Python path */
 static uint64_t S_gen = 1;  /* bumped whenever the runtime's thread map changes */
-static PyObject *S_runtime, *S_vdict, *S_threads, *S_nodes, *S_wrapper_code;
+static PyObject *S_runtime, *S_validator, *S_threads, *S_nodes, *S_wrapper_code;
 static PyObject *S_held_type, *S_ts_type, *S_slow_acquire, *S_slow_release, *S_contended, *S_contended_done;
 static struct ChainSet *S_chains;
 static long S_usage_needed;
 /* member offsets */
-static Py_ssize_t H_node, H_ctx, H_chain_key, H_refs, H_site, H_seq, H_owner, T_held, T_last_acq, T_ctx, T_ident,
+static Py_ssize_t V_seq, H_node, H_ctx, H_chain_key, H_refs, H_site, H_seq, H_owner, T_held, T_last_acq, T_ctx, T_ident,
     N_usage;
 static PyObject *s_acquire, *s_release, *s_is_owned, *s_seq, *s_trylock, *s_push, *s_args_false;
 static int S_tuple_hash_ok;  /* the chain key can be computed without building the tuple */
@@ -61,14 +61,14 @@ set_slot(PyObject *obj, Py_ssize_t off, PyObject *value)  /* steals value */
     Py_XDECREF(old);
 }
 
-static PyObject *S_zero;  /* the small int 0: ctx and refs are mostly that object */
+static PyObject *S_zero, *S_one;  /* small ints: ctx and refs are mostly these objects */
 
 static int
 is_zero(PyObject *v)  /* ctx, refs */
 {
     if (v == S_zero)
         return 1;
-    if (v == NULL || !PyLong_Check(v))
+    if (v == S_one || v == NULL || !PyLong_Check(v))
         return 0;
     long x = PyLong_AsLong(v);
     if (x == -1 && PyErr_Occurred())
@@ -116,7 +116,10 @@ static uint64_t
 int_hash(int64_t v)  /* hash(int(v)) */
 {
     uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    int64_t h = (int64_t)(a % HASH_MODULUS);
+    a = (a & HASH_MODULUS) + (a >> 61);  /* a % (2**61 - 1), without a division */
+    if (a >= HASH_MODULUS)
+        a -= HASH_MODULUS;
+    int64_t h = (int64_t)a;
     if (v < 0)
         h = -h;
     return (uint64_t)(h == -1 ? -2 : h);
@@ -494,17 +497,168 @@ call_block_bool(PyObject *block, int which, PyObject *name, PyObject *args)
     return t;
 }
 
-#define TRY_ACQUIRE(self) call_block_bool((self)->block, 0, s_acquire, s_args_false)
-#define IS_OWNED(self) call_block_bool((self)->block, 2, s_is_owned, empty_tuple)
+/* The objects of _thread.lock and _thread.RLock as CPython 3.11 and 3.12 lay them out
+   (Modules/_threadmodule.c).  probe_layouts() checks the layout against the objects'
+   behaviour at import; where it does not match (3.13 has other locks), their methods are
+   called instead.  With the layout, an uncontended acquisition is one non-blocking
+   PyThread_acquire_lock_timed, and an RLock's re-entry by its owner a counter bump. */
+typedef struct {
+    PyObject_HEAD
+    PyThread_type_lock lock_lock;
+    PyObject *in_weakreflist;
+    char locked;
+} RawLockObject;
+
+typedef struct {
+    PyObject_HEAD
+    PyThread_type_lock rlock_lock;
+    unsigned long rlock_owner;
+    unsigned long rlock_count;
+    PyObject *in_weakreflist;
+} RawRLockObject;
+
+static PyTypeObject *S_lock_type, *S_rlock_type;  /* set when the layout matched */
+
+/* 1 taken, 0 not, -1 error */
+static int
+try_acquire(PyObject *block)
+{
+    if (Py_IS_TYPE(block, S_lock_type)) {
+        RawLockObject *o = (RawLockObject *)block;
+        if (PyThread_acquire_lock_timed(o->lock_lock, 0, 0) != PY_LOCK_ACQUIRED)
+            return 0;
+        o->locked = 1;
+        return 1;
+    }
+    if (Py_IS_TYPE(block, S_rlock_type)) {
+        RawRLockObject *o = (RawRLockObject *)block;
+        unsigned long tid = PyThread_get_thread_ident();
+        if (o->rlock_count > 0 && o->rlock_owner == tid) {
+            if (o->rlock_count + 1 == 0)
+                return call_block_bool(block, 0, s_acquire, s_args_false);  /* raises OverflowError */
+            o->rlock_count++;
+            return 1;
+        }
+        if (PyThread_acquire_lock_timed(o->rlock_lock, 0, 0) != PY_LOCK_ACQUIRED)
+            return 0;
+        o->rlock_owner = tid;
+        o->rlock_count = 1;
+        return 1;
+    }
+    return call_block_bool(block, 0, s_acquire, s_args_false);
+}
+
+static int
+is_owned(PyObject *block)
+{
+    if (Py_IS_TYPE(block, S_rlock_type)) {
+        RawRLockObject *o = (RawRLockObject *)block;
+        return o->rlock_count > 0 && o->rlock_owner == PyThread_get_thread_ident();
+    }
+    return call_block_bool(block, 2, s_is_owned, empty_tuple);
+}
 
 static int
 block_release(PyObject *block)
 {
+    if (Py_IS_TYPE(block, S_lock_type) && ((RawLockObject *)block)->locked) {
+        RawLockObject *o = (RawLockObject *)block;
+        o->locked = 0;
+        PyThread_release_lock(o->lock_lock);
+        return 0;
+    }
+    if (Py_IS_TYPE(block, S_rlock_type)) {
+        RawRLockObject *o = (RawRLockObject *)block;
+        if (o->rlock_count > 0 && o->rlock_owner == PyThread_get_thread_ident()) {
+            if (--o->rlock_count == 0) {
+                o->rlock_owner = 0;
+                PyThread_release_lock(o->rlock_lock);
+            }
+            return 0;
+        }
+    }
+    /* not a layout we know, or a release the method refuses with its own error */
     PyObject *r = call_block(block, 1, s_release, empty_tuple);
     if (r == NULL)
         return -1;
     Py_DECREF(r);
     return 0;
+}
+
+#define TRY_ACQUIRE(self) try_acquire((self)->block)
+#define IS_OWNED(self) is_owned((self)->block)
+
+/* Does ``obj.<name>()`` give ``expect``?  -1 on error */
+static int
+method_is(PyObject *obj, const char *name, PyObject *expect)
+{
+    PyObject *r = PyObject_CallMethod(obj, name, NULL);
+    if (r == NULL)
+        return -1;
+    int same = r == expect;
+    Py_DECREF(r);
+    return same;
+}
+
+/* 1 when _thread's lock objects have the layouts above (checked by using them both ways) */
+static int
+probe_lock(PyObject *lk)
+{
+    if (Py_TYPE(lk)->tp_basicsize != sizeof(RawLockObject))
+        return 0;
+    RawLockObject *o = (RawLockObject *)lk;
+    if (o->locked != 0 || o->lock_lock == NULL || method_is(lk, "acquire", Py_True) != 1 || o->locked != 1 ||
+            PyThread_acquire_lock_timed(o->lock_lock, 0, 0) == PY_LOCK_ACQUIRED || method_is(lk, "release", Py_None) != 1 ||
+            o->locked != 0)
+        return 0;
+    if (PyThread_acquire_lock_timed(o->lock_lock, 0, 0) != PY_LOCK_ACQUIRED)
+        return 0;
+    o->locked = 1;  /* taken directly: the methods must see it */
+    return method_is(lk, "locked", Py_True) == 1 && method_is(lk, "release", Py_None) == 1 &&
+        method_is(lk, "locked", Py_False) == 1;
+}
+
+static int
+probe_rlock(PyObject *rl)
+{
+    if (Py_TYPE(rl)->tp_basicsize != sizeof(RawRLockObject))
+        return 0;
+    RawRLockObject *o = (RawRLockObject *)rl;
+    unsigned long tid = PyThread_get_thread_ident();
+    if (o->rlock_count != 0 || o->rlock_lock == NULL || method_is(rl, "acquire", Py_True) != 1 ||
+            o->rlock_count != 1 || o->rlock_owner != tid || method_is(rl, "acquire", Py_True) != 1 ||
+            o->rlock_count != 2 || method_is(rl, "release", Py_None) != 1 || method_is(rl, "release", Py_None) != 1 ||
+            o->rlock_count != 0 || o->rlock_owner != 0)
+        return 0;
+    if (PyThread_acquire_lock_timed(o->rlock_lock, 0, 0) != PY_LOCK_ACQUIRED)
+        return 0;
+    o->rlock_owner = tid;  /* taken directly: the methods must see it */
+    o->rlock_count = 1;
+    return method_is(rl, "_is_owned", Py_True) == 1 && method_is(rl, "release", Py_None) == 1 &&
+        method_is(rl, "_is_owned", Py_False) == 1;
+}
+
+static int
+probe_layouts(void)
+{
+    PyObject *thread = PyImport_ImportModule("_thread");
+    if (thread == NULL)
+        return -1;
+    PyObject *lk = PyObject_CallMethod(thread, "allocate_lock", NULL);
+    PyObject *rl = PyObject_CallMethod(thread, "RLock", NULL);
+    Py_DECREF(thread);
+    int ok = 0;
+    if (lk != NULL && rl != NULL) {
+        if (probe_lock(lk) == 1)
+            S_lock_type = (PyTypeObject *)Py_NewRef(Py_TYPE(lk));
+        if (probe_rlock(rl) == 1)
+            S_rlock_type = (PyTypeObject *)Py_NewRef(Py_TYPE(rl));
+        PyErr_Clear();  /* a probe that raised: that layout is not used */
+        ok = 1;
+    }
+    Py_XDECREF(lk);
+    Py_XDECREF(rl);
+    return ok ? 0 : -1;
 }
 
 /* --- LockBase ------------------------------------------------------------------ */
@@ -530,20 +684,17 @@ instrumented(LockBase *self)
 static PyObject *
 next_seq(void)
 {
-    PyObject *seq = PyDict_GetItemWithError(S_vdict, s_seq);  /* borrowed */
-    if (seq == NULL) {
+    PyObject *seq = SLOT(S_validator, V_seq);
+    int overflow;
+    long long v = seq != NULL && PyLong_Check(seq) ? PyLong_AsLongLongAndOverflow(seq, &overflow) : -1;
+    if (v == -1) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_RuntimeError, "the validator has no seq");
+            PyErr_SetString(PyExc_RuntimeError, "the validator's seq is not a counter");
         return NULL;
     }
-    long long v = PyLong_AsLongLong(seq);
-    if (v == -1 && PyErr_Occurred())
-        return NULL;
     PyObject *n = PyLong_FromLongLong(v + 1);
-    if (n == NULL || PyDict_SetItem(S_vdict, s_seq, n) < 0) {
-        Py_XDECREF(n);
-        return NULL;
-    }
+    if (n != NULL)
+        set_slot(S_validator, V_seq, Py_NewRef(n));
     return n;
 }
 
@@ -579,9 +730,10 @@ fast_acquire(LockBase *self, PyFrameObject *frame)
         PyObject *k = SLOT(top, H_chain_key);
         if (k == NULL || !PyLong_Check(k))
             return 0;
-        prev = PyLong_AsLongLong(k);
-        if (prev == -1 && PyErr_Occurred())
-            return -1;
+        int overflow;
+        prev = PyLong_AsLongLongAndOverflow(k, &overflow);
+        if (overflow || (prev == -1 && PyErr_Occurred()))
+            return PyErr_Occurred() ? -1 : 0;
     }
     int64_t key;
     if (chain_key(prev, (int64_t)nid << 2, &key) < 0)
@@ -639,7 +791,9 @@ fast_acquire(LockBase *self, PyFrameObject *frame)
         Py_XSETREF(self->entry, Py_NewRef(entry));
     }
     PyObject *old_key = SLOT(entry, H_chain_key);
-    if (old_key == NULL || !PyLong_CheckExact(old_key) || PyLong_AsLongLong(old_key) != key) {
+    int overflow = 0;
+    if (old_key == NULL || !PyLong_CheckExact(old_key) || PyLong_AsLongLongAndOverflow(old_key, &overflow) != key ||
+            overflow) {
         PyErr_Clear();
         PyObject *k = PyLong_FromLongLong(key);
         if (k == NULL) {
@@ -1034,7 +1188,7 @@ clear_bound(void)
     S_fast = 0;
     S_gen++;
     Py_CLEAR(S_runtime);
-    Py_CLEAR(S_vdict);
+    Py_CLEAR(S_validator);
     Py_CLEAR(S_threads);
     Py_CLEAR(S_chains);
     Py_CLEAR(S_nodes);
@@ -1070,20 +1224,13 @@ bind(PyObject *mod, PyObject *args)
             member_offset(ts_type, "ctx", &T_ctx) < 0 || member_offset(ts_type, "ident", &T_ident) < 0 ||
             member_offset(node_type, "usage", &N_usage) < 0)
         return NULL;
-    PyObject *vdict = PyObject_GenericGetDict(validator, NULL);  /* seq lives in the validator's __dict__ */
-    if (vdict == NULL)
+    if (member_offset((PyObject *)Py_TYPE(validator), "seq", &V_seq) < 0)  /* a slot: see state.LiveValidator */
         return NULL;
-    if (!PyDict_CheckExact(vdict)) {
-        Py_DECREF(vdict);
-        PyErr_SetString(PyExc_TypeError, "the validator's __dict__ is not a dict");
-        return NULL;
-    }
     PyObject *slow_acquire = PyObject_GetAttrString(runtime, "acquire");
     PyObject *slow_release = PyObject_GetAttrString(runtime, "release");
     PyObject *contended = PyObject_GetAttrString(runtime, "contended");
     PyObject *contended_done = PyObject_GetAttrString(runtime, "contended_done");
     if (slow_acquire == NULL || slow_release == NULL || contended == NULL || contended_done == NULL) {
-        Py_DECREF(vdict);
         Py_XDECREF(slow_acquire);
         Py_XDECREF(slow_release);
         Py_XDECREF(contended);
@@ -1095,7 +1242,7 @@ bind(PyObject *mod, PyObject *args)
     S_slow_release = slow_release;
     S_contended = contended;
     S_contended_done = contended_done;
-    S_vdict = vdict;
+    S_validator = Py_NewRef(validator);
     S_runtime = Py_NewRef(runtime);
     S_threads = Py_NewRef(threads);
     S_chains = (ChainSet *)Py_NewRef(chains);
@@ -1140,6 +1287,8 @@ PyInit__speedups(void)
     if (ok < 0)
         return NULL;
     S_tuple_hash_ok = ok;
+    if (probe_layouts() < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL)
         return NULL;
@@ -1151,12 +1300,15 @@ PyInit__speedups(void)
     s_push = PyUnicode_InternFromString("push");
     s_args_false = PyTuple_Pack(1, Py_False);
     S_zero = PyLong_FromLong(0);
+    S_one = PyLong_FromLong(1);
     empty_tuple = PyTuple_New(0);
     if (s_acquire == NULL || s_release == NULL || s_is_owned == NULL || s_seq == NULL || s_trylock == NULL ||
-            s_push == NULL || s_args_false == NULL || S_zero == NULL || empty_tuple == NULL ||
+            s_push == NULL || s_args_false == NULL || S_zero == NULL || S_one == NULL || empty_tuple == NULL ||
             PyModule_AddObjectRef(m, "LockBase", (PyObject *)&LockBaseType) < 0 ||
             PyModule_AddObjectRef(m, "ChainSet", (PyObject *)&ChainSetType) < 0 ||
-            PyModule_AddIntConstant(m, "KEYS_IN_C", ok) < 0) {
+            PyModule_AddIntConstant(m, "KEYS_IN_C", ok) < 0 ||
+            PyModule_AddIntConstant(m, "DIRECT_LOCK", S_lock_type != NULL) < 0 ||
+            PyModule_AddIntConstant(m, "DIRECT_RLOCK", S_rlock_type != NULL) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -41,7 +41,7 @@ static int S_active = 0;
 static PyInterpreterState *S_interp = NULL;  /* the interpreter the state belongs to */
 static int S_fast = 0;  /* 0 while the runtime records a trace: every event takes the Python path */
 static uint64_t S_gen = 1;  /* bumped whenever the runtime's thread map changes */
-static PyObject *S_runtime, *S_validator, *S_threads, *S_nodes, *S_wrapper_code;
+static PyObject *S_runtime, *S_validator, *S_threads, *S_nodes, *S_wrapper_files;
 static PyObject *S_held_type, *S_ts_type, *S_slow_acquire, *S_slow_release, *S_contended, *S_contended_done;
 static struct ChainSet *S_chains;
 static long S_usage_needed;
@@ -681,20 +681,29 @@ instrumented(LockBase *self)
 }
 
 /* validator.seq += 1; returns the new value (new reference) */
+static PyObject *S_seq_obj;  /* the value this C core last stored (held: compared by identity)... */
+static long long S_seq_val;  /* ...and its value, read back without a conversion */
+
 static PyObject *
 next_seq(void)
 {
     PyObject *seq = SLOT(S_validator, V_seq);
-    int overflow;
-    long long v = seq != NULL && PyLong_Check(seq) ? PyLong_AsLongLongAndOverflow(seq, &overflow) : -1;
-    if (v == -1) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_RuntimeError, "the validator's seq is not a counter");
-        return NULL;
+    long long v = S_seq_val;
+    if (seq != S_seq_obj) {  /* the Python side counted since */
+        int overflow;
+        v = seq != NULL && PyLong_Check(seq) ? PyLong_AsLongLongAndOverflow(seq, &overflow) : -1;
+        if (v == -1) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_RuntimeError, "the validator's seq is not a counter");
+            return NULL;
+        }
     }
     PyObject *n = PyLong_FromLongLong(v + 1);
-    if (n != NULL)
+    if (n != NULL) {
         set_slot(S_validator, V_seq, Py_NewRef(n));
+        Py_XSETREF(S_seq_obj, Py_NewRef(n));
+        S_seq_val = v + 1;
+    }
     return n;
 }
 
@@ -754,8 +763,8 @@ fast_acquire(LockBase *self, PyFrameObject *frame)
             site = Py_NewRef(old);  /* a site the fast path took before: not a wrapper */
     }
     if (site == NULL) {
-        PyObject *plain = PyDict_GetItemWithError(S_wrapper_code, (PyObject *)code);
-        if (plain != Py_False) {  /* unknown code, a stdlib wrapper or __del__: slow path */
+        PyObject *plain = PyDict_GetItemWithError(S_wrapper_files, code->co_filename);
+        if (plain != Py_False) {  /* a file not seen yet, or a stdlib wrapper's: slow path */
             Py_DECREF(code);
             return PyErr_Occurred() ? -1 : 0;
         }
@@ -805,7 +814,9 @@ fast_acquire(LockBase *self, PyFrameObject *frame)
     int rc = PyList_Append(held, entry);
     if (rc == 0) {
         PyObject *last = SLOT(ts, T_last_acq);
-        if (last != NULL && PyDict_SetItem(last, self->node, entry) < 0) {
+        /* the entry is mostly there already (a loop): a look-up is cheaper than a store */
+        if (last != NULL && PyDict_GetItemWithError(last, self->node) != entry &&
+                (PyErr_Occurred() || PyDict_SetItem(last, self->node, entry) < 0)) {
             rc = -1;
             PyObject *t, *v, *tb;
             PyErr_Fetch(&t, &v, &tb);
@@ -1187,12 +1198,13 @@ clear_bound(void)
     S_active = 0;
     S_fast = 0;
     S_gen++;
+    Py_CLEAR(S_seq_obj);
     Py_CLEAR(S_runtime);
     Py_CLEAR(S_validator);
     Py_CLEAR(S_threads);
     Py_CLEAR(S_chains);
     Py_CLEAR(S_nodes);
-    Py_CLEAR(S_wrapper_code);
+    Py_CLEAR(S_wrapper_files);
     Py_CLEAR(S_held_type);
     Py_CLEAR(S_ts_type);
     Py_CLEAR(S_slow_acquire);
@@ -1204,11 +1216,11 @@ clear_bound(void)
 static PyObject *
 bind(PyObject *mod, PyObject *args)
 {
-    PyObject *runtime, *validator, *threads, *chains, *nodes, *wrapper_code, *held_type, *ts_type, *node_type;
+    PyObject *runtime, *validator, *threads, *chains, *nodes, *wrapper_files, *held_type, *ts_type, *node_type;
     long usage_needed;
     int fast;
     if (!PyArg_ParseTuple(args, "OOO!O!O!O!OOOlp:bind", &runtime, &validator, &PyDict_Type, &threads, &ChainSetType,
-                          &chains, &PyList_Type, &nodes, &PyDict_Type, &wrapper_code, &held_type, &ts_type,
+                          &chains, &PyList_Type, &nodes, &PyDict_Type, &wrapper_files, &held_type, &ts_type,
                           &node_type, &usage_needed, &fast))
         return NULL;
     if (S_active && S_interp != PyInterpreterState_Get()) {
@@ -1247,7 +1259,7 @@ bind(PyObject *mod, PyObject *args)
     S_threads = Py_NewRef(threads);
     S_chains = (ChainSet *)Py_NewRef(chains);
     S_nodes = Py_NewRef(nodes);
-    S_wrapper_code = Py_NewRef(wrapper_code);
+    S_wrapper_files = Py_NewRef(wrapper_files);
     S_held_type = Py_NewRef(held_type);
     S_ts_type = Py_NewRef(ts_type);
     S_usage_needed = usage_needed;

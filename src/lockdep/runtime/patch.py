@@ -25,7 +25,7 @@ from ..engine.graph import Node
 from ..engine.task import HeldLock
 from ..engine.usage import MASK_TABLE
 from . import primitives, sites, watchdog
-from .state import _WRAPPER_CODE, Runtime, ThreadState
+from .state import _WRAPPER_FILES, Runtime, ThreadState
 
 _getframe = sys._getframe
 
@@ -555,7 +555,7 @@ def _bind_c_core(rt: Runtime, core: Any) -> None:
         v.chains = core.ChainSet(v.chains)
         rt.fast_acquire = rt._make_fast_acquire()  # the Python fast path reads the same set
     try:
-        core.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock, ThreadState, Node,
+        core.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_FILES, HeldLock, ThreadState, Node,
                   MASK_TABLE[0], rt.trace is None)
     except RuntimeError:
         return  # a subinterpreter: the main interpreter owns the C core; locks here stay plain

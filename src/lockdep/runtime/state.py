@@ -109,7 +109,7 @@ class Runtime:
         v = self.validator
         chains = v.chains
         nodes = v.graph.nodes
-        wrapper_code = _WRAPPER_CODE
+        wrapper_files = _WRAPPER_FILES
         usage_needed = MASK_TABLE[0]  # process context, interrupts enabled, blocking, exclusive
 
         def fast_acquire(lock: Any, frame: FrameType) -> bool:
@@ -130,18 +130,25 @@ class Runtime:
             if key not in chains:
                 return False
             code = frame.f_code
-            if wrapper_code.get(code, True):
-                return False
-            v.seq += 1
+            lasti = frame.f_lasti
             h = lock._ld_entry
             if h is not None and h.refs == 0 and h.owner is ts:
-                # this thread's previous entry for the lock, off the stack: reuse it
-                h.site = (code, frame.f_lasti)
+                # this thread's previous entry for the lock, off the stack: reuse it (and its
+                # site, when the lock is taken where it was last time)
+                site = h.site
+                if site[0] is not code or site[1] != lasti:
+                    if wrapper_files.get(code.co_filename, True):
+                        return False
+                    h.site = (code, lasti)
+                v.seq += 1
                 h.seq = v.seq
                 h.node = nid
                 h.refs = 1
             else:
-                h = lock._ld_entry = HeldLock(lock, nid, 0, False, 0, (code, frame.f_lasti), None, 0, v.seq)
+                if wrapper_files.get(code.co_filename, True):
+                    return False
+                v.seq += 1
+                h = lock._ld_entry = HeldLock(lock, nid, 0, False, 0, (code, lasti), None, 0, v.seq)
                 h.owner = ts
             h.chain_key = key
             held.append(h)
@@ -320,9 +327,9 @@ class Runtime:
         ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
         nid = lock._ld_node if not subclass else self._subclass_node(lock._ld_node, subclass)
         code = frame.f_code
-        inner = _WRAPPER_CODE.get(code)
+        inner = _WRAPPER_FILES.get(code.co_filename)
         if inner is None:
-            inner = _WRAPPER_CODE[code] = sites.is_wrapper(code.co_filename)
+            inner = _WRAPPER_FILES[code.co_filename] = sites.is_wrapper(code.co_filename)
         if inner:  # taken by a stdlib primitive (Condition, Queue, ...): the site is its user
             frame = _outside_wrappers(frame)
             code = frame.f_code
@@ -524,7 +531,7 @@ class Runtime:
     # ---------------------------------------------------------- waits
     def wait(self, ts: ThreadState, event: str, frame: FrameType | None) -> None:
         """``ts`` blocks until ``event``: every lock it holds comes before the event."""
-        if frame is not None and _WRAPPER_CODE.get(frame.f_code, True):
+        if frame is not None and _WRAPPER_FILES.get(frame.f_code.co_filename, True):
             frame = _outside_wrappers(frame)
         site = (frame.f_code, frame.f_lasti) if frame is not None else None
         self._wait(ts, event, site)
@@ -590,7 +597,9 @@ class Runtime:
         self.threads_changed()
 
 
-_WRAPPER_CODE: dict[Any, bool] = {}
+#: file name of code that took a lock -> whether it is a stdlib wrapper (Condition, Queue...):
+#: keyed by file, not by code object, whose hash is recomputed on every look-up
+_WRAPPER_FILES: dict[str, bool] = {}
 
 
 def _nothing() -> None:

@@ -108,7 +108,8 @@ class _PyLockBase:
 
     __enter__ = acquire
 
-    def release(self) -> None:
+    def __exit__(self, *args: Any) -> None:
+        """``release()``: the end of a ``with`` block, the hot path, holds the body."""
         self._block.release()
         rt = current
         if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()):
@@ -118,13 +119,13 @@ class _PyLockBase:
                 ts = h.owner
                 held = ts.held
                 if held and held[-1] is h and ts.ident == _get_ident():
-                    held.pop()
+                    del held[-1]
                     h.refs = 0
                     return
             rt.release(self)
 
-    def __exit__(self, *args: Any) -> None:
-        self.release()
+    def release(self) -> None:
+        self.__exit__()
 
 
 _Base: Any = _speedups.LockBase if _speedups is not None else _PyLockBase

@@ -141,21 +141,19 @@ def per_lock_table(n: int, rounds: int) -> list[str]:
         results[core] = json.loads(p.stdout)
     lines.append(f"Python {sys.version.split()[0]}; ns per acquire+release pair, best of {rounds} alternating runs; "
                  "ratio = instrumented / raw of the same scenario, in the same process")
-    lines.append(f"{'scenario':<29}{'raw ns':>7}{'C core':>8}{'ratio':>7}{'target':>8}"
-                 f"{'raw ns':>8}{'Python core':>12}{'ratio':>7}{'target':>8}")
+    lines.append(f"{'scenario':<29}{'raw ns':>7}{'C core':>8}{'ratio':>7}{'target':>8}   "
+                 f"{'raw ns':>7}{'Python core':>12}{'ratio':>7}{'target':>8}")
     for row, (_, _, c_target, py_target) in ROWS.items():
         line = f"{row:<29}"
-        for core, target in (("c", c_target), ("python", py_target)):
+        for core, target, width in (("c", c_target, 8), ("python", py_target, 12)):
             if core not in results:
-                line += " " * 30
+                line += " " * (width + 25)
                 continue
             raw, ins = results[core][row]
             ratio = ins / raw
-            mark = (" ok" if ratio <= float(target) else " --") if target else ""
-            line += f"{raw:>7.0f}{ins:>8.0f}{ratio:>6.1f}x{'<=' + target + 'x' if target else '':>6}{mark:<3}" \
-                if core == "c" else \
-                f"{raw:>7.0f}{ins:>12.0f}{ratio:>6.1f}x{'<=' + target + 'x' if target else '':>6}{mark}"
-        lines.append(line)
+            verdict = ("ok" if ratio <= float(target) else "--") if target else ""
+            line += f"{raw:>7.0f}{ins:>{width}.0f}{ratio:>6.1f}x{'<=' + target + 'x' if target else '':>8} {verdict:<2}"
+        lines.append(line.rstrip())
     return lines
 
 

@@ -111,6 +111,7 @@ class Runtime:
         nodes = v.graph.nodes
         wrapper_files = _WRAPPER_FILES
         usage_needed = MASK_TABLE[0]  # process context, interrupts enabled, blocking, exclusive
+        head_keys: dict[int, int] = {}  # class -> key of the chain it heads (a constant: no tuple to hash)
 
         def fast_acquire(lock: Any, frame: FrameType) -> bool:
             ts = threads_get(get_ident())
@@ -126,7 +127,9 @@ class Runtime:
                     return False
                 key = hash((top.chain_key, nid << 2))
             else:
-                key = hash((-1, nid << 2))
+                key = head_keys.get(nid)
+                if key is None:
+                    key = head_keys[nid] = hash((-1, nid << 2))
             if key not in chains:
                 return False
             code = frame.f_code

@@ -35,6 +35,8 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "handoff_done_flag.py",   # a Lock released by the worker, re-acquired to wait for it
     "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
+    "stop_then_join_mixed.py",  # the same, after joins of emitters (one thread class) that never waited
+    "pool_finalizer_other_instance.py",  # a dead pool's finalizer, inside a live pool's critical section
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)
@@ -70,6 +72,49 @@ def test_queue_get_under_a_lock_the_producer_needs(tmp_path):
     assert kinds(found) == [("circular_dependency",
                              ["(condition)queue_get_under_lock.q.not_empty", "queue_get_under_lock.lock"])]
     assert "queue_get_under_lock.py:23 producer(): q.put(1)" in json.dumps(found[0])  # where it was signalled
+
+
+def test_join_under_a_lock_that_the_waker_of_the_thread_needs(tmp_path):
+    found, err = lockdep("join_while_waker_needs_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", [
+        "(thread)DelayedQueue.get@tests/programs/join_while_waker_needs_lock.py:27",
+        "(condition)DelayedQueue._not_empty", "Observer._lock"])]
+    assert "Thread-1 (get) waits for condition DelayedQueue._not_empty before it finishes" in err
+    assert ("or let Thread-2 (stop_from_elsewhere) signal condition DelayedQueue._not_empty without holding "
+            "Observer._lock (tests/programs/join_while_waker_needs_lock.py:36 in Observer.stop_from_elsewhere)") in err
+
+
+def test_a_finalizer_taking_a_shared_lock_held_elsewhere_by_normal_code(tmp_path):
+    found, err = lockdep("shared_registry_finalizer.py", tmp_path)
+    assert kinds(found) == [("inconsistent_lock_state", ["Registry.lock"])]
+    assert "shared_registry_finalizer.py:20 in Registry.unregister" in err
+
+
+def test_the_instance_order_of_freed_locks_is_forgotten(tmp_path):
+    script = tmp_path / "many.py"
+    script.write_text("import threading\n\n\nclass Account:\n    def __init__(self):\n"
+                      "        self.lock = threading.Lock()\n\n\nfor i in range(10000):\n"
+                      "    a, b = Account(), Account()\n    with a.lock:\n        with b.lock:\n            pass\n")
+    out = tmp_path / "f.json"
+    p = run(["-m", "lockdep", "--json", str(out), str(script)], timeout=300)
+    result = json.loads(out.read_text())
+    assert result["findings"] == [], p.stderr
+    assert 0 < result["stats"]["instance_edges"] < 5000  # 10,000 pairs were ordered; most are gone
+
+
+@pytest.mark.parametrize("lock", ["threading.Lock()", "threading.RLock()"])
+def test_an_interrupt_inside_the_bookkeeping_of_a_condition_wait_leaves_the_lock_owned(tmp_path, lock):
+    """A KeyboardInterrupt that a signal handler raises while lockdep records a wait (dask's
+    test_interrupt) must leave the condition's lock owned, as CPython's atomic release does:
+    the caller's `with` then releases it, instead of failing with "release unlocked lock"."""
+    script = tmp_path / "interrupted.py"
+    script.write_text(f"import threading\nfrom lockdep.runtime import state\n\n\n"
+                      f"def interrupted(*args, **kwargs):\n    raise KeyboardInterrupt\n\n\n"
+                      f"state.Runtime.wait = interrupted\nc = threading.Condition({lock})\ntry:\n"
+                      f"    with c:\n        c.wait()\nexcept KeyboardInterrupt:\n"
+                      f"    assert c.acquire(blocking=False)\n    print('interrupted cleanly')\n")
+    p = run(["-m", "lockdep", str(script)])
+    assert p.returncode == 0 and "interrupted cleanly" in p.stdout, p.stderr
 
 
 def test_a_plain_lock_leaked_by_an_ended_thread_is_held_at_exit(tmp_path):

@@ -84,8 +84,9 @@ class Edge:
         self.witness = witness
         self.gates = gates
         self.count = 1
-        #: the tasks that made a wait or signal edge (who waits, who signals); None for lock edges
-        self.tasks: set[str] | None = None
+        #: the tasks that made a wait or signal edge (who waits, who signals), each with the event
+        #: order (``seq``) of its latest time; None for lock edges
+        self.tasks: dict[str, int] | None = None
 
 
 class Node:

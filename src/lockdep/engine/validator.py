@@ -50,6 +50,8 @@ READ_LEVEL = {
 
 #: default capacity of the chain-key cache (the kernel's MAX_LOCKDEP_CHAINS is 65536)
 MAX_CHAINS = 1 << 20
+NEW_EDGE = object()
+PRUNE_INSTANCES_AT = 4096  # instance edges of live and dead locks before the dead ones are dropped  # the edge being added, in ``_own_signal``
 
 
 class LockInfo:
@@ -82,6 +84,11 @@ class InstanceEdge:
     @property
     def taken(self) -> Any:
         return _strong(self._taken)
+
+    @property
+    def gone(self) -> bool:
+        """One of its locks was freed (a name from a trace never is)."""
+        return any(type(r) is _Ref and r() is None for r in (self._held, self._taken))
 
 
 _Ref = weakref.ReferenceType  # the C type itself: a runtime may rebind weakref.ref
@@ -140,7 +147,8 @@ class Validator:
         self._any_used_in = False
         self.nodes = self.graph.nodes  # shortcut for the hot path
         self.chain_hits = 0
-        self.stats = {"chain_cache_misses": 0, "graph_searches": 0}
+        self.stats = {"chain_cache_misses": 0, "graph_searches": 0, "instance_edges": 0}
+        self._prune_instances_at = PRUNE_INSTANCES_AT
         #: a cycle made only of events (waits and signals, no lock) is not reported: an option
         #: for live callers whose event classes merge many instances (threads, queues)
         self.cycles_need_a_lock = False
@@ -456,12 +464,12 @@ class Validator:
             w = self._witness(ts, prev, nxt, how)
             e = g.add_edge(prev.node, nxt.node, b, w, gates)
             if how != "acquire":
-                e.tasks = {ts.name}
+                e.tasks = {ts.name: self.seq}
         else:
             e.dep |= b
             e.gates &= gates
             if e.tasks is not None:
-                e.tasks.add(ts.name)
+                e.tasks[ts.name] = self.seq
         if found is not None and path is not None:
             self._cycle_edges.setdefault(e, []).append((found, True))
             for a, b2 in zip(path, path[1:]):
@@ -480,31 +488,72 @@ class Validator:
                             lambda n, only_xr: n == prev_node and (prev_excl or not only_xr), skip=skip)
             if path is None:
                 return None
-            waits: dict[str, int] = {ts.name: self.seq} if how == "wait" else {}
-            signals: list[tuple[str, int, Any]] = [(ts.name, self.seq, None)] if how == "signal" else []
-            for a, b in zip(path, path[1:]):
-                e = g.edge(a, b)
-                if e is None or e.tasks is None or len(e.tasks) != 1 or e.witness is None:
-                    continue
-                (t,) = e.tasks
-                if e.witness.how == "wait":
-                    waits[t] = max(waits.get(t, 0), e.witness.seq)
-                elif e.witness.how == "signal":
-                    signals.append((t, e.witness.seq, e))
-            own = [s for s in signals if s[0] in waits and s[1] < waits[s[0]]]
-            if not own:
+            own = self._own_signal([g.edge(a, b) for a, b in zip(path, path[1:])], (ts.name, how))
+            if own is None:
                 if self.cycles_need_a_lock and all(g.nodes[n].kind == "event" for n in path):
                     return None
                 return path
-            if own[0][2] is None:
+            if own is NEW_EDGE:
                 return None  # the new signal itself is the task's own: nothing to retry without it
-            skip.add(own[0][2])
+            skip.add(own)
         return None
+
+    def _own_signal(self, edges: list[Any], new: tuple[str, str] | None = None) -> Any:
+        """The signal edge of a cycle that is its task's own: the only task that ever made
+        it also made a wait of the cycle later than it (its own earlier signal is not what it
+        waits for).  ``new`` is the (task, how) of an edge being added now (``NEW_EDGE``)."""
+        waits: dict[str, int] = {}
+        signals: list[tuple[str, int, Any]] = []
+        if new is not None and new[1] == "wait":
+            waits[new[0]] = self.seq
+        elif new is not None and new[1] == "signal":
+            signals.append((new[0], self.seq, NEW_EDGE))
+        for e in edges:
+            if e is None or e.tasks is None or e.witness is None:
+                continue
+            if e.witness.how == "wait":  # each task's latest wait
+                for t, seq in e.tasks.items():
+                    waits[t] = max(waits.get(t, 0), seq)
+            elif e.witness.how == "signal" and len(e.tasks) == 1:  # its only signaller, first time
+                (t,) = e.tasks
+                signals.append((t, e.witness.seq, e))
+        for t, seq, e in signals:
+            if seq < waits.get(t, 0):
+                return e
+        return None
+
+    def may_be_own_signal(self, f: Finding) -> bool:
+        """A cycle just reported whose only signaller of an event also waits in the cycle:
+        the rule of ``_own_signal`` may yet clear it once that task's wait is seen again (a
+        worker can end before the thread that woke it gets to join it).  The cycle's new
+        edge is not in the graph yet: it is ``f``'s task and ``how``."""
+        edges = [e for e in self._cycle_edges_of(f) if e is not None and e.tasks is not None]
+        how = f.details.get("how")
+        waiters = {t for e in edges if e.witness.how == "wait" for t in e.tasks}
+        signallers = [next(iter(e.tasks)) for e in edges if e.witness.how == "signal" and len(e.tasks) == 1]
+        if how == "wait":
+            waiters.add(f.task)
+        elif how == "signal":
+            signallers.append(f.task)
+        return any(t in waiters for t in signallers)
+
+    def own_signal_cleared(self, f: Finding) -> bool:
+        """The cycle of a held-back finding turned out to need a task's own earlier signal."""
+        return self._own_signal(self._cycle_edges_of(f)) is not None
+
+    def _cycle_edges_of(self, f: Finding) -> list[Any]:
+        if f.kind != F.CIRCULAR:
+            return []
+        by_name, g = self.graph.by_name, self.graph
+        nodes = [by_name.get(c) for c in f.classes]
+        if None in nodes or len(set(nodes)) != len(nodes):
+            return []  # instance order within a class: no events
+        return [g.edge(a, b) for a, b in zip(nodes, nodes[1:] + nodes[:1])]
 
     def _rewitness(self, e: Any, task: str) -> None:
         """A known dependency seen again: count it for the cycles reported through it."""
         if e.tasks is not None:
-            e.tasks.add(task)
+            e.tasks[task] = self.seq
         for f, closing in self._cycle_edges.get(e, ()):
             if task not in f.tasks:
                 f.tasks.append(task)
@@ -675,8 +724,27 @@ class Validator:
         with self.graph_lock:
             path = _instance_path(order, b, a)
             order.setdefault(a, {})[b] = InstanceEdge(self._witness(ts, prev, nxt, "acquire"), prev.lock, nxt.lock)
+            self.stats["instance_edges"] += 1
+            if self.stats["instance_edges"] >= self._prune_instances_at:
+                self._prune_instances()
         if path is not None:
             self._instance_inversion(ts, prev, nxt, [order[x][y] for x, y in zip(path, path[1:])])
+
+    def _prune_instances(self) -> None:
+        """Forget the instance order of locks that are gone (a dead lock can close no cycle):
+        amortised, each time the number of instance edges doubles."""
+        kept = 0
+        for order in self.instance_order.values():
+            for a in list(order):
+                after = order[a]
+                for b in [b for b, e in after.items() if e.gone]:
+                    del after[b]
+                if after:
+                    kept += len(after)
+                else:
+                    del order[a]
+        self.stats["instance_edges"] = kept
+        self._prune_instances_at = max(PRUNE_INSTANCES_AT, 2 * kept)
 
     def _instance_inversion(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, chain: list[InstanceEdge]) -> None:
         g = self.graph

@@ -124,6 +124,10 @@ def _table(f: Finding) -> list[str]:
         out.append("  " + (text if who == 0 else " " * width + text))
     if sc.note:
         out += ["", f"  {sc.note}"]
+    elif sc.waits:
+        a, b = sc.waits
+        out += ["", f"  ({_nice(a)} cannot {'finish' if _event(a)[0] == 'thread' else 'happen'} until "
+                    f"{_nice(b)} {'is signalled' if _event(b)[0] else 'is released'})"]
     if a_name == b_name:
         out += ["", f"  (both orders were seen in {a_name}: two threads running this code can deadlock)"]
     out += ["", "  Neither thread can go on: a deadlock."]
@@ -186,8 +190,9 @@ def _circular(f: Finding) -> list[str]:
             what = f"{task} {_wait_words(e['to'])} while holding {e['from']}"
         elif w.get("how") == "signal":
             kind = _event(e["from"])[0]
-            what = (f"{task} takes {e['to']} before it finishes" if kind in ("thread", "future")
-                    else f"{task} takes {e['to']} before it signals {_nice(e['from'])}")
+            does = _wait_words(e["to"]) if _event(e["to"])[0] else f"takes {e['to']}"
+            what = (f"{task} {does} before it finishes" if kind in ("thread", "future")
+                    else f"{task} {does} before it signals {_nice(e['from'])}")
         else:
             what = f"{task} takes {e['to']} while holding {e['from']}"
         out += [f"  {what}"]
@@ -345,8 +350,14 @@ def hint(f: Finding) -> str:
             site = d.get("site") or acq.get("site")
             call = _call(site)
             what = f"calling {call}" if call else f"waiting for {_nice(new)}"
+            last = ((d.get("chain") or [{}])[-1].get("witness")) or {}
+            if last.get("how") == "signal":  # held is taken by whoever signals, not by what is waited for
+                other = (f"or let {last.get('task') or 'the signalling thread'} signal "
+                         f"{_nice(d['chain'][-1]['from'])} without holding {held}{_at(last.get('site'))}")
+            else:
+                other = f"or make {_actor(new)} stop taking {held}"
             return (f"release {held} before {what}{_at(site)}: leave `{_stmt(hold.get('site'), held)}` first, "
-                    f"or make {_actor(new)} stop taking {held}")
+                    + other)
         if d.get("how") == "signal":
             chain = d.get("chain") or [{}]
             w = chain[0].get("witness") or {}

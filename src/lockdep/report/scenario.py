@@ -22,6 +22,8 @@ class Scenario:
     steps: list[tuple[int, Step]]  # (0: this task / CPU0 / Thread A, 1: the other), in time order
     other_task: str | None
     note: str | None = None
+    #: (a, b): the chain of events between the two threads' steps, a cannot go on until b happens
+    waits: tuple[str, str] | None = None
 
 
 def _take(cls: str, mode: str | None, event: bool, blocks: bool = False) -> Step:
@@ -42,9 +44,12 @@ def scenario(f: Finding, names: list[str] | None = None) -> Scenario | None:
     names = names or f.classes
     prev, nxt, parent = names[-1], names[0], names[-2]
     last = (chain[-1].get("witness") if chain else None) or {}
-    note = None
+    note, waits = None, None
     if len(names) > 2:
-        note = f"(Thread B holds {parent} through the chain " + " -> ".join(names[:-1]) + ")"
+        if parent.startswith("(") or nxt.startswith("("):  # events in the chain: nothing "holds" them
+            waits = (nxt, parent)
+        else:
+            note = f"(Thread B holds {parent} through the chain " + " -> ".join(names[:-1]) + ")"
     if how == "signal":
         if parent != nxt:
             cpu1 = ([_take(parent, None, False)] if parent != prev else []) + [Step("wait", prev, True)]
@@ -64,4 +69,4 @@ def scenario(f: Finding, names: list[str] | None = None) -> Scenario | None:
     for who in order:
         steps.append((who, (cpu0, cpu1)[who][i[who]]))
         i[who] += 1
-    return Scenario(steps, last.get("task"), note)
+    return Scenario(steps, last.get("task"), note, waits)

@@ -27,6 +27,8 @@ from ..engine.usage import MASK_TABLE
 from . import primitives, sites, watchdog
 from .state import _WRAPPER_FILES, Runtime, ThreadState
 
+_LOCKDEP_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
 _getframe = sys._getframe
 
 ORIGINALS: dict[tuple[Any, str], Any] = {}
@@ -214,12 +216,23 @@ def _in_handler(fn: Callable, *args: Any, observed: bool = False) -> Any:
     if rt is None:
         return fn(*args)
     ts = rt.thread()
-    # (a weakref callback run by a collection outside any critical section is no interruption either)
-    saved, ts.ctx = ts.ctx, HANDLER_CTX if ts.held or not observed else PROCESS
+    # (a weakref callback run by a collection outside any critical section is no interruption either,
+    # nor one that lockdep's own bookkeeping set off: CPython takes and releases a lock atomically)
+    inside = bool(ts.held) and not (observed and _set_off_by_lockdep())
+    saved, saved_cb = ts.ctx, ts.callback
+    ts.ctx, ts.callback = HANDLER_CTX if inside or not observed else PROCESS, observed and inside
     try:
         return fn(*args)
     finally:
-        ts.ctx = saved
+        ts.ctx, ts.callback = saved, saved_cb
+
+
+def _set_off_by_lockdep() -> bool:
+    """The code a weakref callback interrupts (above ``_in_handler`` and its wrapper) is lockdep's."""
+    try:
+        return sys._getframe(3).f_code.co_filename.startswith(_LOCKDEP_DIR)
+    except ValueError:
+        return False
 
 
 # ------------------------------------------------------------------ signals

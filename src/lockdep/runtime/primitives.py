@@ -235,10 +235,16 @@ class Condition(_OrigCondition):
 
         def _release_save() -> Any:
             saved = release_save()
-            pending, self._ld_pending = self._ld_pending, None
-            if pending is not None:
-                rt_, ts, frame = pending
-                rt_.wait(ts, self._ld_event, frame)
+            try:
+                pending, self._ld_pending = self._ld_pending, None
+                if pending is not None:
+                    rt_, ts, frame = pending
+                    rt_.wait(ts, self._ld_event, frame)
+            except BaseException:
+                # (a KeyboardInterrupt from a signal handler): CPython releases atomically, so
+                # the caller's `with` still owns the lock when wait() raises; so must it here
+                self._acquire_restore(saved)
+                raise
             return saved
 
         self._release_save = _release_save
@@ -271,14 +277,16 @@ class Condition(_OrigCondition):
         waiter.acquire()
         self._waiters.append(waiter)
         saved_state = self._release_save()
-        w = wd.enter(rt.thread(), "condition", self, _getframe(2))
+        w = None
         gotit = False
         try:
+            w = wd.enter(rt.thread(), "condition", self, _getframe(2))
             wd.block(w, waiter.acquire)
             gotit = True
             return True
         finally:
-            wd.leave(w)
+            if w is not None:
+                wd.leave(w)
             self._acquire_restore(saved_state)
             if not gotit:
                 try:

@@ -28,11 +28,13 @@ get_native_id = _thread.get_native_id
 class ThreadState(TaskState):
     """A task state plus what the runtime needs per thread."""
 
-    __slots__ = ("ctx", "ident", "thread_event")
+    __slots__ = ("ctx", "ident", "thread_event", "callback")
 
     def __init__(self, name: str, seq: int, ident: int):
         super().__init__(name, seq)
         self.ctx = PROCESS
+        #: in a weakref (or weakref.finalize) callback that interrupts a critical section
+        self.callback = False
         self.ident = ident
         self.thread_event: str | None = None
 
@@ -91,7 +93,7 @@ class Runtime:
         self.self_wait_grace = float(os.environ.get("LOCKDEP_HANG_TIMEOUT") or 0) or 10.0
         v = self.validator
         v.cycles_need_a_lock = True  # thread and queue events merge many instances: a cycle needs a lock
-        v.hold_back = self._unowned_cycle
+        v.hold_back = self._held_back
         #: (creation key, name) -> node id of a class a store knows, or None (set by history.start)
         self.adopt: Callable[[tuple, str], int | None] | None = None
         #: called after every change to ``threads`` (the C core caches each thread's state)
@@ -161,6 +163,9 @@ class Runtime:
         return fast_acquire
 
     # ------------------------------------------------------ hand-offs
+    def _held_back(self, f: Finding) -> bool:
+        return self._unowned_cycle(f) or self.validator.may_be_own_signal(f)
+
     def _unowned_cycle(self, f: Finding) -> bool:
         """A cycle through a plain Lock (or one-slot semaphore) waits for a checkpoint: the
         class may yet turn out to be handed between threads (a readers' group lock), and
@@ -175,9 +180,10 @@ class Runtime:
         return [by_name[c] for c in f.classes if c in by_name]
 
     def checkpoint(self) -> None:
-        """Report the held-back cycles whose locks never turned out to be hand-offs (at the end
-        of a test, at exit, when a hang is detected)."""
-        self.validator.flush_pending(lambda f: any(n in self.handoff for n in self._class_nodes(f)))
+        """Report the held-back cycles whose locks never turned out to be hand-offs, nor their
+        signals to be their waiter's own (at the end of a test, at exit, when a hang is detected)."""
+        v = self.validator
+        v.flush_pending(lambda f: any(n in self.handoff for n in self._class_nodes(f)) or v.own_signal_cleared(f))
 
     # ----------------------------------------------------------- threads
     def thread(self) -> ThreadState:
@@ -329,6 +335,10 @@ class Runtime:
             frame = sys._getframe(1)
         ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
         nid = lock._ld_node if not subclass else self._subclass_node(lock._ld_node, subclass)
+        if ts.callback and any(h.node == nid and h.lock is not lock for h in ts.held):
+            # a weakref callback takes another instance of a class the thread holds: the dead
+            # object's own lock (a pool's finalizer), which no live code can be holding
+            ctx = PROCESS
         code = frame.f_code
         inner = _WRAPPER_FILES.get(code.co_filename)
         if inner is None:

@@ -533,6 +533,32 @@ PATCHES: dict[tuple[Any, str], Any] = {
 }
 
 
+class _CSlowPath:
+    """What the C core calls back on its slow path (``acquire``/``release``): the runtime's.
+    Bridge until _speedups.c calls ``watchdog.block_on_lock`` for a contended acquisition
+    itself: a blocking acquisition on the slow path first waits, registered with the hang
+    watchdog, until the lock is free, then lets the C core take it."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self.release = rt.release
+
+    def __getattr__(self, name: str) -> Any:  # any other callback the C core looks up: the runtime's
+        return getattr(self.rt, name)
+
+    def acquire(self, lock: Any, frame: Any, trylock: bool = False, **kwargs: Any) -> Any:
+        h = self.rt.acquire(lock, frame, trylock, **kwargs)
+        wd = watchdog.current
+        if wd is not None and not trylock:
+            try:
+                wd.block_on_lock(lock, frame, pushed=True)
+                lock._block.release()  # free now: the C core takes it next
+            except BaseException:
+                self.rt.release(lock)
+                raise
+        return h
+
+
 def _bind_c_core(rt: Runtime, core: Any) -> None:
     """Attach the C core to ``rt``: the chain cache becomes the C core's set of 64-bit keys
     (the engine adds to it on its slow path, the C fast path reads it), and the runtime tells

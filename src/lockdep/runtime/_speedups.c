@@ -41,14 +41,14 @@ static int S_active = 0;
 static PyInterpreterState *S_interp = NULL;  /* the interpreter the state belongs to */
 static int S_fast = 0;  /* 0 while the runtime records a trace: every event takes the Python path */
 static uint64_t S_gen = 1;  /* bumped whenever the runtime's thread map changes */
-static PyObject *S_runtime, *S_validator, *S_threads, *S_nodes, *S_wrapper_files;
+static PyObject *S_runtime, *S_validator, *S_threads, *S_nodes, *S_wrapper_files, *S_handoff, *S_watchdog;
 static PyObject *S_held_type, *S_ts_type, *S_slow_acquire, *S_slow_release, *S_contended, *S_contended_done;
 static struct ChainSet *S_chains;
 static long S_usage_needed;
 /* member offsets */
-static Py_ssize_t V_seq, H_node, H_ctx, H_chain_key, H_refs, H_site, H_seq, H_owner, T_held, T_last_acq, T_ctx, T_ident,
+static Py_ssize_t V_seq, H_lock, H_node, H_ctx, H_chain_key, H_refs, H_site, H_seq, H_owner, T_held, T_last_acq, T_ctx, T_ident,
     N_usage;
-static PyObject *s_acquire, *s_release, *s_is_owned, *s_seq, *s_trylock, *s_push, *s_args_false;
+static PyObject *s_acquire, *s_release, *s_is_owned, *s_current, *s_seq, *s_trylock, *s_push, *s_args_false;
 static int S_tuple_hash_ok;  /* the chain key can be computed without building the tuple */
 
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
@@ -707,12 +707,11 @@ next_seq(void)
     return n;
 }
 
-/* The chain-cache hit: 1 pushed, 0 take the slow path, -1 error (nothing changed). */
+/* Is the chain the calling thread makes by taking this lock now in the chain cache?  1 yes
+   (*ts_out: its state, *key_out: the chain key), 0 no or not decidable here, -1 error. */
 static int
-fast_acquire(LockBase *self, PyFrameObject *frame)
+cached_chain(LockBase *self, PyObject **ts_out, int64_t *key_out)
 {
-    if (frame == NULL || !S_fast)
-        return 0;
     PyObject *ts = current_ts();
     if (ts == NULL)
         return PyErr_Occurred() ? -1 : 0;
@@ -744,11 +743,25 @@ fast_acquire(LockBase *self, PyFrameObject *frame)
         if (overflow || (prev == -1 && PyErr_Occurred()))
             return PyErr_Occurred() ? -1 : 0;
     }
-    int64_t key;
-    if (chain_key(prev, (int64_t)nid << 2, &key) < 0)
+    if (chain_key(prev, (int64_t)nid << 2, key_out) < 0)
         return -1;
-    if (!cs_contains(S_chains, key))
+    *ts_out = ts;
+    return cs_contains(S_chains, *key_out);
+}
+
+/* The chain-cache hit: 1 pushed, 0 take the slow path, -1 error (nothing changed). */
+static int
+fast_acquire(LockBase *self, PyFrameObject *frame)
+{
+    if (frame == NULL || !S_fast)
         return 0;
+    PyObject *ts;
+    int64_t key;
+    int cached = cached_chain(self, &ts, &key);
+    if (cached != 1)
+        return cached;
+    PyObject *held = SLOT(ts, T_held);
+    Py_ssize_t n = PyList_GET_SIZE(held);
 
     /* the call site: the entry's own tuple when the lock is taken where it was last time */
     PyCodeObject *code = PyFrame_GetCode(frame);  /* new reference */
@@ -924,6 +937,58 @@ contended_acquire(LockBase *self, PyFrameObject *frame)
     Py_RETURN_TRUE;
 }
 
+static PyObject *call_slow_acquire(LockBase *self, PyObject *frame, PyObject *kw, PyObject *value);
+
+/* A contended blocking acquisition needs Python only for what a blocked thread must leave
+   behind: its wait for the hang watchdog, the release it waits for in a hand-off class, a
+   self-wait (a Lock its own thread holds), or a chain to validate before blocking.  None of
+   these: block, then push.  1 taken and pushed, 0 take the Python path, -1 error (not taken). */
+static int
+contended_fast(LockBase *self, PyFrameObject *frame)
+{
+    if (!S_fast || frame == NULL)
+        return 0;
+    PyObject *wd = PyObject_GetAttr(S_watchdog, s_current);
+    if (wd == NULL)
+        return -1;
+    Py_DECREF(wd);
+    if (wd != Py_None)
+        return 0;
+    int handoff = PySet_Contains(S_handoff, self->node);
+    if (handoff != 0)
+        return handoff < 0 ? -1 : 0;
+    PyObject *ts;
+    int64_t key;
+    int cached = cached_chain(self, &ts, &key);
+    if (cached != 1)
+        return cached;
+    PyObject *held = SLOT(ts, T_held);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(held); i++) {
+        PyObject *h = PyList_GET_ITEM(held, i);
+        if (!Py_IS_TYPE(h, (PyTypeObject *)S_held_type) || SLOT(h, H_lock) == (PyObject *)self)
+            return 0;
+    }
+    PyObject *res = call_block(self->block, 0, s_acquire, empty_tuple);  /* blocks without the GIL */
+    if (res == NULL)  /* interrupted: not taken */
+        return -1;
+    int got = PyObject_IsTrue(res);
+    Py_DECREF(res);
+    if (got != 1) {
+        if (got == 0)
+            PyErr_SetString(PyExc_RuntimeError, "a blocking acquisition returned False");
+        return -1;
+    }
+    int r = fast_acquire(self, frame);  /* checked again: the state may have changed meanwhile */
+    if (r == 0) {
+        res = call_slow_acquire(self, (PyObject *)frame, NULL, NULL);
+        r = res == NULL ? -1 : 1;
+        Py_XDECREF(res);
+    }
+    if (r < 0)
+        give_back(self);
+    return r;
+}
+
 /* the Python runtime's acquire(lock, frame, **{kw: value}) */
 static PyObject *
 call_slow_acquire(LockBase *self, PyObject *frame, PyObject *kw, PyObject *value)
@@ -970,8 +1035,12 @@ do_acquire(LockBase *self, int blocking, double timeout)
             int got = TRY_ACQUIRE(self);
             if (got < 0)
                 return NULL;
-            if (!got)
+            if (!got) {
+                int r = contended_fast(self, frame);
+                if (r != 0)
+                    return r < 0 ? NULL : Py_NewRef(Py_True);
                 return contended_acquire(self, frame);
+            }
             int r = validated ? 0 : fast_acquire(self, frame);
             if (r == 1)
                 Py_RETURN_TRUE;
@@ -1205,6 +1274,8 @@ clear_bound(void)
     Py_CLEAR(S_chains);
     Py_CLEAR(S_nodes);
     Py_CLEAR(S_wrapper_files);
+    Py_CLEAR(S_handoff);
+    Py_CLEAR(S_watchdog);
     Py_CLEAR(S_held_type);
     Py_CLEAR(S_ts_type);
     Py_CLEAR(S_slow_acquire);
@@ -1216,20 +1287,21 @@ clear_bound(void)
 static PyObject *
 bind(PyObject *mod, PyObject *args)
 {
-    PyObject *runtime, *validator, *threads, *chains, *nodes, *wrapper_files, *held_type, *ts_type, *node_type;
+    PyObject *runtime, *validator, *threads, *chains, *nodes, *wrapper_files, *held_type, *ts_type, *node_type,
+        *handoff, *watchdog;
     long usage_needed;
     int fast;
-    if (!PyArg_ParseTuple(args, "OOO!O!O!O!OOOlp:bind", &runtime, &validator, &PyDict_Type, &threads, &ChainSetType,
-                          &chains, &PyList_Type, &nodes, &PyDict_Type, &wrapper_files, &held_type, &ts_type,
-                          &node_type, &usage_needed, &fast))
+    if (!PyArg_ParseTuple(args, "OOO!O!O!O!OOOlpO!O:bind", &runtime, &validator, &PyDict_Type, &threads,
+                          &ChainSetType, &chains, &PyList_Type, &nodes, &PyDict_Type, &wrapper_files, &held_type,
+                          &ts_type, &node_type, &usage_needed, &fast, &PySet_Type, &handoff, &watchdog))
         return NULL;
     if (S_active && S_interp != PyInterpreterState_Get()) {
         PyErr_SetString(PyExc_RuntimeError, "the C core is bound to another interpreter");
         return NULL;
     }
-    static const char *hnames[] = {"node", "ctx", "chain_key", "refs", "site", "seq", "owner"};
-    Py_ssize_t *hoffs[] = {&H_node, &H_ctx, &H_chain_key, &H_refs, &H_site, &H_seq, &H_owner};
-    for (int i = 0; i < 7; i++)
+    static const char *hnames[] = {"lock", "node", "ctx", "chain_key", "refs", "site", "seq", "owner"};
+    Py_ssize_t *hoffs[] = {&H_lock, &H_node, &H_ctx, &H_chain_key, &H_refs, &H_site, &H_seq, &H_owner};
+    for (int i = 0; i < 8; i++)
         if (member_offset(held_type, hnames[i], hoffs[i]) < 0)
             return NULL;
     if (member_offset(ts_type, "held", &T_held) < 0 || member_offset(ts_type, "last_acq", &T_last_acq) < 0 ||
@@ -1260,6 +1332,8 @@ bind(PyObject *mod, PyObject *args)
     S_chains = (ChainSet *)Py_NewRef(chains);
     S_nodes = Py_NewRef(nodes);
     S_wrapper_files = Py_NewRef(wrapper_files);
+    S_handoff = Py_NewRef(handoff);
+    S_watchdog = Py_NewRef(watchdog);
     S_held_type = Py_NewRef(held_type);
     S_ts_type = Py_NewRef(ts_type);
     S_usage_needed = usage_needed;
@@ -1307,6 +1381,7 @@ PyInit__speedups(void)
     s_acquire = PyUnicode_InternFromString("acquire");
     s_release = PyUnicode_InternFromString("release");
     s_is_owned = PyUnicode_InternFromString("_is_owned");
+    s_current = PyUnicode_InternFromString("current");
     s_seq = PyUnicode_InternFromString("seq");
     s_trylock = PyUnicode_InternFromString("trylock");
     s_push = PyUnicode_InternFromString("push");
@@ -1314,7 +1389,7 @@ PyInit__speedups(void)
     S_zero = PyLong_FromLong(0);
     S_one = PyLong_FromLong(1);
     empty_tuple = PyTuple_New(0);
-    if (s_acquire == NULL || s_release == NULL || s_is_owned == NULL || s_seq == NULL || s_trylock == NULL ||
+    if (s_acquire == NULL || s_release == NULL || s_is_owned == NULL || s_current == NULL || s_seq == NULL || s_trylock == NULL ||
             s_push == NULL || s_args_false == NULL || S_zero == NULL || S_one == NULL || empty_tuple == NULL ||
             PyModule_AddObjectRef(m, "LockBase", (PyObject *)&LockBaseType) < 0 ||
             PyModule_AddObjectRef(m, "ChainSet", (PyObject *)&ChainSetType) < 0 ||

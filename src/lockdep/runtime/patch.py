@@ -569,7 +569,7 @@ def _bind_c_core(rt: Runtime, core: Any) -> None:
         rt.fast_acquire = rt._make_fast_acquire()  # the Python fast path reads the same set
     try:
         core.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_FILES, HeldLock, ThreadState, Node,
-                  MASK_TABLE[0], rt.trace is None)
+                  MASK_TABLE[0], rt.trace is None, rt.handoff, watchdog)
     except RuntimeError:
         return  # a subinterpreter: the main interpreter owns the C core; locks here stay plain
     rt.threads_changed = core.threads_changed

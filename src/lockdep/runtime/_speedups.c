@@ -141,15 +141,11 @@ pair_hash(int64_t a, int64_t b)  /* hash((a, b)) */
     return (int64_t)acc;
 }
 
-/* the engine's key, for an interpreter whose tuple hash differs: build the tuple */
+/* hash((a, b)) by building the tuple */
 static int
-chain_key(int64_t prev, int64_t hid, int64_t *out)
+tuple_hash(int64_t a, int64_t b, int64_t *out)
 {
-    if (S_tuple_hash_ok) {
-        *out = pair_hash(prev, hid);
-        return 0;
-    }
-    PyObject *t = Py_BuildValue("(LL)", (long long)prev, (long long)hid);
+    PyObject *t = Py_BuildValue("(LL)", (long long)a, (long long)b);
     if (t == NULL)
         return -1;
     Py_hash_t h = PyObject_Hash(t);
@@ -160,18 +156,25 @@ chain_key(int64_t prev, int64_t hid, int64_t *out)
     return 0;
 }
 
+/* the engine's chain key: without a tuple, unless this interpreter hashes tuples otherwise */
+static int
+chain_key(int64_t prev, int64_t hid, int64_t *out)
+{
+    if (S_tuple_hash_ok) {
+        *out = pair_hash(prev, hid);
+        return 0;
+    }
+    return tuple_hash(prev, hid, out);
+}
+
 static int
 check_tuple_hash(void)
 {
     static const int64_t samples[][2] = {{-1, 0}, {-1, 4}, {-3, 8}, {0, 0}, {1, -1}, {INT64_MIN, 12},
                                          {INT64_MAX, 4000}, {-2305843009213693951LL, 3}, {123456789012345LL, 40}};
     for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
-        PyObject *t = Py_BuildValue("(LL)", (long long)samples[i][0], (long long)samples[i][1]);
-        if (t == NULL)
-            return -1;
-        Py_hash_t h = PyObject_Hash(t);
-        Py_DECREF(t);
-        if (h == -1 && PyErr_Occurred())
+        int64_t h;
+        if (tuple_hash(samples[i][0], samples[i][1], &h) < 0)
             return -1;
         if (h != pair_hash(samples[i][0], samples[i][1]))
             return 0;

@@ -6,9 +6,10 @@
 Each core is measured in a child process (the core is chosen at import, by
 LOCKDEP_CORE).  Inside a child, raw and instrumented runs of a scenario
 alternate, ``--rounds`` times each, and the best of each is kept: a load
-change on the machine hits both sides alike.  One-thread rows count the
-thread's CPU time (time.thread_time_ns: other processes on a shared machine
-do not count); the 4-thread rows count wall time.
+change on the machine hits both sides alike.  Rows count CPU time, so that
+other processes on a shared machine do not: the thread's
+(time.thread_time_ns), and the process's for the 4-thread rows (with the
+GIL, that is their wall time on an idle machine).
 
 Per-lock rows (the rows of issue 11's table, plus their RLock and explicit-call
 variants): a lone lock (explicit calls and ``with``), the innermost of 3 nested
@@ -84,12 +85,12 @@ def contended(lock: Any, n: int, threads: int = 4) -> float:
                 pass
 
     ts = [threading.Thread(target=work) for _ in range(threads)]
-    t = time.perf_counter_ns()
+    t = time.process_time_ns()
     for x in ts:
         x.start()
     for x in ts:
         x.join()
-    return (time.perf_counter_ns() - t) / (per * threads)
+    return (time.process_time_ns() - t) / (per * threads)
 
 
 #: row -> (how it is measured, makes its lock(s) from a factory, target ratio C core, target pure-Python core)

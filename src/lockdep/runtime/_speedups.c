@@ -17,7 +17,12 @@
  *   - the held stack is the engine's own list of HeldLock entries (its slow path
  *     reads it), appended to and popped in place; each lock reuses its entry, its
  *     site tuple and its chain key object while they do not change;
- *   - the underlying _thread lock's methods are called through their C functions;
+ *   - the underlying _thread lock is taken and released through its C struct where
+ *     its layout is the one probed at import (an RLock's re-entry by its owner is a
+ *     counter bump), else through its methods' C functions;
+ *   - a contended acquisition that leaves nothing for Python to record (no hang
+ *     watchdog, no hand-off class, no self-wait, a cached chain) blocks and pushes
+ *     here too;
  *   - the call site is (code, instruction offset): lines are resolved only when a
  *     report or a new dependency needs them.
  * Everything here runs under the GIL; README, "Free-threaded CPython", says what

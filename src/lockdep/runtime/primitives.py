@@ -108,8 +108,7 @@ class _PyLockBase:
 
     __enter__ = acquire
 
-    def __exit__(self, *args: Any) -> None:
-        """``release()``: the end of a ``with`` block, the hot path, holds the body."""
+    def release(self) -> None:
         self._block.release()
         rt = current
         if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()):
@@ -119,13 +118,13 @@ class _PyLockBase:
                 ts = h.owner
                 held = ts.held
                 if held and held[-1] is h and ts.ident == _get_ident():
-                    del held[-1]
+                    held.pop()
                     h.refs = 0
                     return
             rt.release(self)
 
-    def release(self) -> None:
-        self.__exit__()
+    def __exit__(self, *args: Any) -> None:
+        self.release()
 
 
 _Base: Any = _speedups.LockBase if _speedups is not None else _PyLockBase

@@ -43,6 +43,13 @@ class ThreadState(TaskState):
         self.thread_event: str | None = None
 
 
+class LiveValidator(Validator):
+    """The runtime's validator.  Its event counter is a slot, so the C core's fast path
+    bumps it without a dictionary lookup."""
+
+    __slots__ = ("seq",)
+
+
 class TraceWriter:
     """Writes the event stream in the trace format, one JSON object per line."""
 
@@ -66,9 +73,9 @@ class TraceWriter:
 
 class Runtime:
     def __init__(self, on_finding: Callable[[Finding], None] | None = None, trace: IO[str] | None = None):
-        self.validator = Validator(on_finding=on_finding, site_str=sites.site_str,
-                                   current_stack=sites.current_stack, instance_key=self.lock_id,
-                                   instance_str=instance_str)
+        self.validator = LiveValidator(on_finding=on_finding, site_str=sites.site_str,
+                                       current_stack=sites.current_stack, instance_key=self.lock_id,
+                                       instance_str=instance_str)
         self.threads: dict[int, ThreadState] = {}
         self.exited: dict[int, tuple[str, int]] = {}  # ident -> name and native id of the thread that exited
         self.async_tasks: dict[int, ThreadState] = {}
@@ -95,6 +102,8 @@ class Runtime:
         v.hold_back = self._held_back
         #: (creation key, name) -> node id of a class a store knows, or None (set by history.start)
         self.adopt: Callable[[tuple, str], int | None] | None = None
+        #: called after every change to ``threads`` (the C core caches each thread's state)
+        self.threads_changed: Callable[[], None] = _nothing
 
         self.fast_acquire = self._make_fast_acquire()
 
@@ -108,8 +117,9 @@ class Runtime:
         v = self.validator
         chains = v.chains
         nodes = v.graph.nodes
-        wrapper_code = _WRAPPER_CODE
+        wrapper_files = _WRAPPER_FILES
         usage_needed = MASK_TABLE[0]  # process context, interrupts enabled, blocking, exclusive
+        head_keys: dict[int, int] = {}  # class -> key of the chain it heads (a constant: no tuple to hash)
 
         def fast_acquire(lock: Any, frame: FrameType) -> bool:
             ts = threads_get(get_ident())
@@ -125,22 +135,31 @@ class Runtime:
                     return False
                 key = hash((top.chain_key, nid << 2))
             else:
-                key = hash((-1, nid << 2))
+                key = head_keys.get(nid)
+                if key is None:
+                    key = head_keys[nid] = hash((-1, nid << 2))
             if key not in chains:
                 return False
             code = frame.f_code
-            if wrapper_code.get(code, True):
-                return False
-            v.seq += 1
+            lasti = frame.f_lasti
             h = lock._ld_entry
             if h is not None and h.refs == 0 and h.owner is ts:
-                # this thread's previous entry for the lock, off the stack: reuse it
-                h.site = (code, frame.f_lasti)
+                # this thread's previous entry for the lock, off the stack: reuse it (and its
+                # site, when the lock is taken where it was last time)
+                site = h.site
+                if site[0] is not code or site[1] != lasti:
+                    if wrapper_files.get(code.co_filename, True):
+                        return False
+                    h.site = (code, lasti)
+                v.seq += 1
                 h.seq = v.seq
                 h.node = nid
                 h.refs = 1
             else:
-                h = lock._ld_entry = HeldLock(lock, nid, 0, False, 0, (code, frame.f_lasti), None, 0, v.seq)
+                if wrapper_files.get(code.co_filename, True):
+                    return False
+                v.seq += 1
+                h = lock._ld_entry = HeldLock(lock, nid, 0, False, 0, (code, lasti), None, 0, v.seq)
                 h.owner = ts
             h.chain_key = key
             held.append(h)
@@ -207,6 +226,7 @@ class Runtime:
             name = f"{name}/{ident}"
         ts = ThreadState(name, self.validator.seq, ident)
         self.threads[ident] = ts
+        self.threads_changed()
         self.validator.tasks[name] = ts
         return ts
 
@@ -224,6 +244,7 @@ class Runtime:
             self.trace.write(op="task_exit", task=ts.name)
         self.validator.task_exit(ts.name)
         self.threads.pop(ts.ident, None)
+        self.threads_changed()
         self.exited[ts.ident] = (ts.name, get_native_id())  # the name of what the thread still runs
 
     # ----------------------------------------------------- asyncio tasks
@@ -329,9 +350,9 @@ class Runtime:
             # object's own lock (a pool's finalizer), which no live code can be holding
             ctx = PROCESS
         code = frame.f_code
-        inner = _WRAPPER_CODE.get(code)
+        inner = _WRAPPER_FILES.get(code.co_filename)
         if inner is None:
-            inner = _WRAPPER_CODE[code] = sites.is_wrapper(code.co_filename)
+            inner = _WRAPPER_FILES[code.co_filename] = sites.is_wrapper(code.co_filename)
         if inner:  # taken by a stdlib primitive (Condition, Queue, ...): the site is its user
             frame = _outside_wrappers(frame)
             code = frame.f_code
@@ -547,7 +568,7 @@ class Runtime:
     # ---------------------------------------------------------- waits
     def wait(self, ts: ThreadState, event: str, frame: FrameType | None) -> None:
         """``ts`` blocks until ``event``: every lock it holds comes before the event."""
-        if frame is not None and _WRAPPER_CODE.get(frame.f_code, True):
+        if frame is not None and _WRAPPER_FILES.get(frame.f_code.co_filename, True):
             frame = _outside_wrappers(frame)
         site = (frame.f_code, frame.f_lasti) if frame is not None else None
         self._wait(ts, event, site)
@@ -610,9 +631,16 @@ class Runtime:
                 ts.held.clear()
                 self.threads.pop(ident, None)
                 self.validator.tasks.pop(ts.name, None)
+        self.threads_changed()
 
 
-_WRAPPER_CODE: dict[Any, bool] = {}
+#: file name of code that took a lock -> whether it is a stdlib wrapper (Condition, Queue...):
+#: keyed by file, not by code object, whose hash is recomputed on every look-up
+_WRAPPER_FILES: dict[str, bool] = {}
+
+
+def _nothing() -> None:
+    pass
 
 
 def _distinct(name: str, taken: Any) -> str:

@@ -1200,6 +1200,62 @@ LockBase_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)self;
 }
 
+/* Lock() of the C core: the whole construction in C when the creation line's class is known
+ * (runtime._direct), so it runs no bytecode and no other thread can run in the middle of it, as
+ * with CPython's own Lock() (code that creates a lock lazily without a guard relies on that:
+ * SQLAlchemy's exec-once mutex).  A creation line not seen before asks runtime.class_for(). */
+static PyObject *S_allocate_lock, *s_direct, *s_class_for, *s_mutex;
+
+static int
+LockBase_init(LockBase *self, PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) || (kwds != NULL && PyDict_GET_SIZE(kwds))) {
+        PyErr_SetString(PyExc_TypeError, "Lock() takes no arguments");
+        return -1;
+    }
+    PyObject *block = PyObject_CallNoArgs(S_allocate_lock);
+    if (block == NULL)
+        return -1;
+    Py_XSETREF(self->block, block);
+    Py_XSETREF(self->ld_id, Py_NewRef(Py_None));
+    Py_CLEAR(self->entry);
+    self->reentrant = 0;
+    PyObject *node = NULL;
+    PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the frame that calls Lock() */
+    if (S_active && S_runtime != NULL && S_interp == PyInterpreterState_Get() && frame != NULL) {
+        PyObject *direct = PyObject_GetAttr(S_runtime, s_direct);
+        if (direct == NULL)
+            return -1;
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        PyObject *lasti = PyLong_FromLong(PyFrame_GetLasti(frame));
+        PyObject *key = lasti == NULL ? NULL : PyTuple_Pack(3, s_mutex, (PyObject *)code, lasti);
+        Py_DECREF(code);
+        Py_XDECREF(lasti);
+        if (key == NULL) {
+            Py_DECREF(direct);
+            return -1;
+        }
+        node = PyDict_Check(direct) ? PyDict_GetItemWithError(direct, key) : NULL;  /* borrowed */
+        Py_XINCREF(node);
+        Py_DECREF(key);
+        Py_DECREF(direct);
+        if (node == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            node = PyObject_CallMethodObjArgs(S_runtime, s_class_for, (PyObject *)frame, s_mutex, NULL);
+            if (node == NULL)
+                return -1;
+        }
+    }
+    else
+        node = PyLong_FromLong(-1);
+    if (node == NULL)
+        return -1;
+    int r = LockBase_set_node(self, node, NULL);
+    Py_DECREF(node);
+    return r;
+}
+
 static void
 LockBase_dealloc(LockBase *self)
 {
@@ -1237,6 +1293,7 @@ static PyTypeObject LockBaseType = {
     .tp_basicsize = sizeof(LockBase),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_new = LockBase_new,
+    .tp_init = (initproc)LockBase_init,
     .tp_dealloc = (destructor)LockBase_dealloc,
     .tp_traverse = (traverseproc)LockBase_traverse,
     .tp_clear = (inquiry)LockBase_clear,
@@ -1397,7 +1454,14 @@ PyInit__speedups(void)
     S_zero = PyLong_FromLong(0);
     S_one = PyLong_FromLong(1);
     empty_tuple = PyTuple_New(0);
-    if (s_acquire == NULL || s_release == NULL || s_is_owned == NULL || s_current == NULL || s_seq == NULL || s_trylock == NULL ||
+    s_direct = PyUnicode_InternFromString("_direct");
+    s_class_for = PyUnicode_InternFromString("class_for");
+    s_mutex = PyUnicode_InternFromString("mutex");
+    PyObject *thread_mod = PyImport_ImportModule("_thread");
+    S_allocate_lock = thread_mod == NULL ? NULL : PyObject_GetAttrString(thread_mod, "allocate_lock");
+    Py_XDECREF(thread_mod);
+    if (s_direct == NULL || s_class_for == NULL || s_mutex == NULL || S_allocate_lock == NULL ||
+            s_acquire == NULL || s_release == NULL || s_is_owned == NULL || s_current == NULL || s_seq == NULL || s_trylock == NULL ||
             s_push == NULL || s_args_false == NULL || S_zero == NULL || S_one == NULL || empty_tuple == NULL ||
             PyModule_AddObjectRef(m, "LockBase", (PyObject *)&LockBaseType) < 0 ||
             PyModule_AddObjectRef(m, "ChainSet", (PyObject *)&ChainSetType) < 0 ||

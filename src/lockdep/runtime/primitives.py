@@ -136,8 +136,9 @@ class Lock(_LockCommon, _Base):
     __slots__ = ()
     __module__ = "threading"  # it stands in for threading.Lock (CPython checks threading.__all__ by module)
 
-    def __init__(self) -> None:
-        self._ld_init(_allocate_lock(), _getframe(1))
+    if _speedups is None:  # (the C core's Lock() is built in C: no bytecode runs in it, as in CPython's)
+        def __init__(self) -> None:
+            self._ld_init(_allocate_lock(), _getframe(1))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if sys.version_info >= (3, 13):  # as CPython's: threading.Lock cannot be subclassed since 3.13

@@ -14,7 +14,7 @@ class HeldLock:
     acquisition of a class (for cross-release windows)."""
 
     __slots__ = ("lock", "node", "read", "trylock", "ctx", "chain_key", "refs", "site", "stack", "line", "seq",
-                 "owner")
+                 "owner", "private")
 
     def __init__(self, lock: str, node: int, read: int, trylock: bool, ctx: int,
                  site: Any, stack: Any, line: int, seq: int):
@@ -30,6 +30,9 @@ class HeldLock:
         self.line = line
         self.seq = seq
         self.owner: Any = None  # free for live callers (the runtime reuses entries per thread)
+        #: no other task can know the lock yet (its owner is under construction): no dependency to
+        #: or from it, as it can be part of no deadlock
+        self.private = False
 
 
 class TaskState:

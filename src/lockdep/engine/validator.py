@@ -226,12 +226,19 @@ class Validator:
 
     def acquire_resolved(self, ts: TaskState, lock: Any, nid: int, read: int, trylock: bool = False,
                          context: int = 0, irqs_disabled: bool = False, site: Any = None, stack: Any = None,
-                         line: int = 0, push: bool = True) -> HeldLock:
+                         line: int = 0, push: bool = True, private: bool = False) -> HeldLock:
         """The acquisition proper, for callers that keep their own task states and class ids.
         ``push=False`` validates an attempt that is about to block without putting the lock
-        on the held stack (a live caller pushes it once the lock is really its own)."""
+        on the held stack (a live caller pushes it once the lock is really its own).
+        ``private``: no other task can know this lock yet (the runtime: taken in its owner's
+        ``__init__``): it adds no dependency, to it or from it."""
         held = ts.held
         h = HeldLock(lock, nid, read, trylock, context, site, stack, line, self.seq)
+        if private:
+            h.private = True
+            if push:
+                self._push(ts, h)
+            return h
         umask = MASK_TABLE[context * 8 + irqs_disabled * 4 + trylock * 2 + (read != 0)]
         if umask & ~self.nodes[nid].usage:
             with self.graph_lock:
@@ -262,6 +269,11 @@ class Validator:
             # softirq heads of one class would share a key (ctx 0 stays -1: the runtime's fast path uses it)
             key = hash((-1 - 2 * h.ctx, hid))
             head = True
+        if h.private:  # a chain of its own (what is taken under it is validated without it), never cached
+            h.chain_key = hash((key, "private"))
+            if push:
+                held.append(h)
+            return
         h.chain_key = key
         if not h.trylock:
             if key in self.chains:
@@ -348,6 +360,8 @@ class Validator:
             eid = self.graph.node(event, "event")
             w = HeldLock(event, eid, 0, False, 0, site, stack, line, self.seq)
             for h in list(ts.held):
+                if h.private:
+                    continue
                 if h.node == eid:
                     self._recursive(ts, w, h, waiting=True)
                     continue
@@ -418,7 +432,7 @@ class Validator:
         node = self.graph.nodes[nxt.node]
         same: HeldLock | None = None
         for h in held:
-            if h.node == nxt.node:
+            if h.node == nxt.node and not h.private:
                 if nxt.read == 2 and h.read != 0:
                     continue  # recursive read after any read: allowed
                 if node.kind == "semaphore":
@@ -436,6 +450,8 @@ class Validator:
             prev = held[i]
             if prev.ctx != nxt.ctx:
                 break
+            if prev.private:
+                continue
             self._add_dependency(ts, prev, nxt, "acquire")
             if not prev.trylock:
                 break

@@ -677,6 +677,7 @@ typedef struct {
     Py_ssize_t nid;      /* node as a C integer */
     PyObject *ld_id;
     PyObject *entry;     /* the HeldLock this lock last pushed on the fast path */
+    PyObject *born;      /* (code, thread id) of the __init__ that created it, while it may be private */
     char reentrant;
     PyObject *weakreflist;
 } LockBase;
@@ -720,6 +721,8 @@ next_seq(void)
 static int
 cached_chain(LockBase *self, PyObject **ts_out, int64_t *key_out)
 {
+    if (self->born != NULL && self->born != Py_None)
+        return 0;  /* made in an __init__ that may still run: the slow path decides if it is private */
     PyObject *ts = current_ts();
     if (ts == NULL)
         return PyErr_Occurred() ? -1 : 0;
@@ -1177,6 +1180,7 @@ LockBase_traverse(LockBase *self, visitproc visit, void *arg)
     Py_VISIT(self->node);
     Py_VISIT(self->ld_id);
     Py_VISIT(self->entry);
+    Py_VISIT(self->born);
     return 0;
 }
 
@@ -1188,6 +1192,7 @@ LockBase_clear(LockBase *self)
     self->nid = -1;
     Py_CLEAR(self->ld_id);
     Py_CLEAR(self->entry);
+    Py_CLEAR(self->born);
     return 0;
 }
 
@@ -1219,6 +1224,7 @@ LockBase_init(LockBase *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->block, block);
     Py_XSETREF(self->ld_id, Py_NewRef(Py_None));
     Py_CLEAR(self->entry);
+    Py_CLEAR(self->born);
     self->reentrant = 0;
     PyObject *node = NULL;
     PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the frame that calls Lock() */
@@ -1227,6 +1233,16 @@ LockBase_init(LockBase *self, PyObject *args, PyObject *kwds)
         if (direct == NULL)
             return -1;
         PyCodeObject *code = PyFrame_GetCode(frame);
+        if (PyUnicode_Check(code->co_name) && PyUnicode_CompareWithASCIIString(code->co_name, "__init__") == 0) {
+            PyObject *ident = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+            PyObject *born = ident == NULL ? NULL : PyTuple_Pack(2, (PyObject *)code, ident);
+            Py_XDECREF(ident);
+            if (born == NULL) {
+                Py_DECREF(code);
+                return -1;
+            }
+            Py_XSETREF(self->born, born);
+        }
         PyObject *lasti = PyLong_FromLong(PyFrame_GetLasti(frame));
         PyObject *key = lasti == NULL ? NULL : PyTuple_Pack(3, s_mutex, (PyObject *)code, lasti);
         Py_DECREF(code);
@@ -1278,6 +1294,7 @@ static PyMemberDef LockBase_members[] = {
     {"_block", T_OBJECT, offsetof(LockBase, block), 0, NULL},
     {"_ld_id", T_OBJECT, offsetof(LockBase, ld_id), 0, NULL},
     {"_ld_entry", T_OBJECT, offsetof(LockBase, entry), 0, NULL},
+    {"_ld_born", T_OBJECT, offsetof(LockBase, born), 0, NULL},
     {"_ld_reentrant", T_BOOL, offsetof(LockBase, reentrant), 0, NULL},
     {NULL},
 };

@@ -259,6 +259,7 @@ def _sem_init(self: Any, value: int = 1) -> None:
     rt = primitives.current
     self._ld_node = rt.class_for(_getframe(1), "semaphore") if rt is not None and value == 1 else -1
     self._ld_entry = None
+    self._ld_born = None
 
 
 def _sem_acquire(self: Any, blocking: bool = True, timeout: float | None = None) -> bool:

@@ -123,7 +123,7 @@ class Runtime:
 
         def fast_acquire(lock: Any, frame: FrameType) -> bool:
             ts = threads_get(get_ident())
-            if ts is None or ts.ctx or self.trace is not None:
+            if ts is None or ts.ctx or self.trace is not None or lock._ld_born is not None:
                 return False
             nid = lock._ld_node
             if nodes[nid].usage & usage_needed != usage_needed:
@@ -357,9 +357,16 @@ class Runtime:
             frame = _outside_wrappers(frame)
             code = frame.f_code
         site = (code, frame.f_lasti)
+        private = False
+        born = getattr(lock, "_ld_born", None)
+        if born is not None:
+            private = _under_construction(lock, born, frame)
+            if not private:
+                lock._ld_born = None  # its owner's __init__ is over (or another thread has it): shared
         if self.trace is not None and push:
             self._trace_acquire(ts, lock, site, trylock, subclass, ctx)
-        return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push)
+        return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push,
+                                               private=private)
 
     def acquire_blocking(self, lock: Any, frame: FrameType | None) -> bool:
         """A blocking acquisition that found the lock taken: validate the attempt before
@@ -651,6 +658,24 @@ def _distinct(name: str, taken: Any) -> str:
         n += 1
         name = f"{base}#{n}"
     return name
+
+
+def _under_construction(lock: Any, born: tuple, frame: FrameType | None) -> bool:
+    """``lock`` was created in an ``__init__`` (``born``: its code and thread): is that ``__init__``
+    still running on this thread, for the object that holds the lock?  Then nobody else can know
+    the lock yet: a lock taken by its owner's constructor (which may log, or build other objects
+    under it) can be part of no deadlock."""
+    code, ident = born
+    if ident != get_ident():
+        return False
+    f, depth = frame, 0
+    while f is not None and depth < 32:
+        if f.f_code is code:
+            attrs = getattr(f.f_locals.get("self"), "__dict__", None)
+            return type(attrs) is dict and any(v is lock or getattr(v, "_lock", None) is lock
+                                               for v in attrs.values())
+        f, depth = f.f_back, depth + 1
+    return False
 
 
 def _outside_wrappers(frame: FrameType) -> FrameType:

@@ -62,6 +62,13 @@ TABLE = [
     ('kernel-corpus', '043', 1, 'invalid_wait_context', ['&n->list_lock']),
     ('kernel-corpus', '044', 1, 'held_lock_at_exit', ['&sig->cred_guard_mutex']),
     ('kernel-corpus', '045', 1, 'invalid_wait_context', ['&n->list_lock']),
+    ('kernel-corpus', '046', 1, 'circular_dependency', ['sk_lock-AF_BLUETOOTH-BTPROTO_RFCOMM', 'rfcomm_mutex', '&d->lock']),
+    ('kernel-corpus', '047', 1, 'circular_dependency', ['cpu_hotplug_lock', '&rq->lock']),
+    ('kernel-corpus', '048', 1, 'circular_dependency', ['(memory_chain).rwsem', 'ksm_thread_mutex/1']),
+    ('kernel-corpus', '049', 1, 'circular_dependency', ['crypto_alg_sem', '(crypto_chain).rwsem']),
+    ('kernel-corpus', '050', 1, 'recursive_locking', ['&zio->io_lock']),
+    ('kernel-corpus', '051', 1, 'circular_dependency', ['s_active#28', 'pools_lock']),
+    ('kernel-corpus', '052', 1, 'circular_dependency', ['&param->lock', '&param->fault_param->lock', 'pasid_mutex']),
     ('kernel-splats', '001', 1, 'circular_dependency', ['cpu_hotplug_lock.rw_sem', 'slab_mutex', 'kn->count#60']),
     ('kernel-splats', '008', 1, 'bad_unlock_balance', ['&q->q_usage_counter(queue)']),
     ('kernel-splats', '016', 1, 'inconsistent_lock_state', ['kn->active#5']),
@@ -126,6 +133,20 @@ def test_interleaved_lines_of_another_task_are_dropped_by_caller_id():
     assert out["reports"][0]["raw_classes"] == [
         "(wq_completion)wg-kex-wireguard1", "(work_completion)(&peer->transmit_handshake_work)",
         "&wg->static_identity.lock"]
+
+
+def test_interleaved_lines_without_caller_ids_are_dropped_by_their_shape():
+    """047: a might_sleep report printed into the lockdep report, line by line, with no caller ids."""
+    rc, out = splat_json(str(corpus_file("kernel-corpus", "047")))
+    (r,) = out["reports"]
+    assert (r["task"], r["raw_held"]) == ("l_0-0/730", ["&cpuset_rwsem", "&p->pi_lock", "&rq->lock"])
+    first, closing = r["edges"]
+    assert first["stack"][:3] == ["_raw_spin_lock+0x64/0x80", "__schedule+0x108/0x910", "schedule+0x7c/0x108"]
+    assert len(first["stack"]) == 17 and first["stack"][-1] == "ret_from_fork+0x10/0x18"
+    assert closing["stack"][:3] == ["__lock_acquire+0x11a0/0x1550", "lock_acquire+0xf8/0x460", "cpus_read_lock+0x68/0x130"]
+    assert closing["by"] == ["static_key_enable", "__sched_setscheduler"]
+    foreign = {"dump_backtrace+0x0/0x1f0", "show_stack+0x2c/0x38", "cpus_read_lock+0x2c/0x130", "0x0"}
+    assert foreign.isdisjoint(first["stack"] + closing["stack"])
 
 
 def test_a_report_printed_twice_is_merged_and_counted():

@@ -19,56 +19,64 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-_FRAME = re.compile(r"^(\s*)(?:\[<[0-9a-f]+>\]\s*)?(?:\?\s+)?(?:[\w.$]+\+0x[0-9a-f]+/0x[0-9a-f]+|0x[0-9a-f]+\s*$)")
-# lines another report (might_sleep, a WARN, a console dump) prints, never lockdep before "stack backtrace:"
-_FOREIGN = re.compile(r"^\s*(?:CPU: \d+ (?:PID|UID)|Hardware name:|Call [Tt]race:|in_atomic\(\): |irq event stamp:|"
-                      r"(?:hard|soft)irqs last (?:en|dis)abled at|INFO: lockdep is turned off\.|Modules linked in:|"
-                      r"Preemption disabled at:|preempt_count: )")
-_CHAIN = re.compile(r"^\s*-> #\d+ ")
-_END = re.compile(r"^\s*stack backtrace:")
-_SECTION = re.compile(r"^\s*(?:other info that might help us debug this|Chain exists of|Possible unsafe|"
-                      r"\*\*\* DEADLOCK|\d+ locks? held by|no locks held by)")
+# One match per line says what it is (the group that matched) and its indentation.
+_LINE = re.compile(
+    r"(?P<indent>\s*)(?:"
+    r"(?P<chain>-> #\d+ )"
+    r"|(?P<section>other info that might help us debug this|Chain exists of|Possible unsafe|\*\*\* DEADLOCK|"
+    r"\d+ locks? held by|no locks held by)"
+    # lines another report (might_sleep, a WARN, a console dump) prints, never lockdep before "stack backtrace:"
+    r"|(?P<foreign>CPU: \d+ (?:PID|UID)|Hardware name:|Call [Tt]race:|in_atomic\(\): |irq event stamp:|"
+    r"(?:hard|soft)irqs last (?:en|dis)abled at|INFO: lockdep is turned off\.|Modules linked in:|"
+    r"Preemption disabled at:|preempt_count: )"
+    r"|(?P<frame>(?:\[<[0-9a-f]+>\]\s*)?(?:\?\s+)?(?:[\w.$]+\+0x[0-9a-f]+/0x[0-9a-f]+|0x[0-9a-f]+\s*$))"
+    r"|(?P<end>stack backtrace:))?")
 
 
 def own_lines(body: list[str]) -> list[str]:
     """``body`` (a circular report from its title on) without the lines interleaved from other output."""
-    end = next((j for j, t in enumerate(body) if _END.match(t)), len(body))
-    chain_indent = _chain_frame_indent(body[:end])
+    kinds: list[str | None] = []
+    indents: list[int] = []
+    for t in body:
+        m = _LINE.match(t)
+        kind = m.lastgroup if m.lastgroup != "indent" else None
+        if kind == "end":
+            break
+        kinds.append(kind)
+        indents.append(m.end("indent"))
+    chain_indent = _chain_frame_indent(kinds, indents)
     out: list[str] = []
     section = "header"
-    for j, t in enumerate(body[:end]):
-        if _CHAIN.match(t):
+    prev = ""
+    for j, kind in enumerate(kinds):
+        t = body[j]
+        if kind == "chain":
             section = "chain"
-        elif _SECTION.match(t):
+        elif kind == "section":
             section = "after"
-        elif t.strip() and _foreign(t, section, chain_indent, out[-1] if out else ""):
+        elif kind == "foreign":
             continue
+        elif kind == "frame":
+            if section == "chain":
+                if chain_indent is not None and indents[j] != chain_indent:
+                    continue
+            elif not prev.rstrip().endswith("at:"):  # a class line wrapped after "at:" goes on below
+                continue
         out.append(t)
-    return out + body[end:]
+        if t.strip():
+            prev = t
+    return out + body[len(kinds):]
 
 
-def _foreign(t: str, section: str, chain_indent: int | None, prev: str) -> bool:
-    if _FOREIGN.match(t):
-        return True
-    m = _FRAME.match(t)
-    if not m:
-        return False
-    if section == "chain":
-        return chain_indent is not None and len(m.group(1)) != chain_indent
-    return not prev.rstrip().endswith("at:")  # a class line wrapped after "at:" continues on the next line
-
-
-def _chain_frame_indent(body: list[str]) -> int | None:
+def _chain_frame_indent(kinds: list[str | None], indents: list[int]) -> int | None:
     """The indentation lockdep printed the chain's frames at: the commonest among frames in ``-> #N`` blocks."""
     seen: Counter[int] = Counter()
     inside = False
-    for t in body:
-        if _CHAIN.match(t):
+    for kind, indent in zip(kinds, indents):
+        if kind == "chain":
             inside = True
-        elif _SECTION.match(t):
+        elif kind == "section":
             inside = False
-        elif inside:
-            m = _FRAME.match(t)
-            if m:
-                seen[len(m.group(1))] += 1
+        elif inside and kind == "frame":
+            seen[indent] += 1
     return seen.most_common(1)[0][0] if seen else None

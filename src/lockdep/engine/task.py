@@ -36,7 +36,7 @@ class HeldLock:
 
 
 class TaskState:
-    __slots__ = ("name", "held", "first_seq", "begins", "last_acq")
+    __slots__ = ("name", "held", "first_seq", "begins", "last_acq", "strong_acq")
 
     def __init__(self, name: str, seq: int):
         self.name = name
@@ -46,3 +46,6 @@ class TaskState:
         self.begins: dict[int, int] = {}
         #: node -> latest non-try acquisition (or wait) of it by this task
         self.last_acq: dict[int, HeldLock] = {}
+        #: node -> latest write or non-recursive read of it that a later recursive read replaced in
+        #: ``last_acq``: a window holding both still gets the strong dependency
+        self.strong_acq: dict[int, HeldLock] = {}

@@ -88,15 +88,26 @@ SUITES = [
           ("-o", "addopts=", "--deselect", "tests/trace/test_trace.py::TestTracer::test_shutdown")),
     Suite("sentry-sdk-transport", "sentry-sdk", "2.75.0",
           ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-asyncio==1.5.0", "pytest-localserver==0.10.0.post0",
-           "werkzeug==3.1.9", "jsonschema==4.26.0", "httpcore[http2]==1.0.9"),
+           "werkzeug==3.1.9", "jsonschema==4.26.0", "httpcore[http2]==1.0.9", "executing==2.3.0", "pure-eval==0.2.4"),
           ("tests/test_transport.py", "tests/test_monitor.py", "tests/test_sessions.py", "tests/test_logs.py",
-           "tests/test_metrics.py", "tests/tracing/test_span_batcher.py", "tests/test_client.py",
-           "tests/test_basics.py", "tests/profiler"),
-          ("-o", "addopts=", "-o", "asyncio_mode=strict")),
+           "tests/test_metrics.py", "tests/tracing/test_span_batcher.py", "tests/test_client.py", "tests/profiler"),
+          # fail plain here: proxy and async-transport tests need optional extras (socks, httpcore's async
+          # backend); two brotli variants of test_transport_works see compression left on by an earlier test
+          ("-o", "addopts=", "-o", "asyncio_mode=strict", "-k", "not proxy and not async",
+           "--deselect", "tests/test_transport.py::test_transport_works[True-close-False-0-br-True]",
+           "--deselect", "tests/test_transport.py::test_transport_works[False-flush-False-0-br-False]")),
     Suite("filelock", "filelock", "3.20.0",
           ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-mock==3.17.0", "pytest-asyncio==1.5.0"),
-          # test_virtualenv.py builds a virtualenv (network)
+          # test_virtualenv.py builds a virtualenv (network); test_mtime_zero_exit_branch[UnixFileLock-PermissionError]
+          # expects a PermissionError that root does not get (it fails plain; its leaked lock, released by a later
+          # gc, then logs into the next test's caplog, whichever test the collection happens to fall in)
           ("tests/test_filelock.py", "tests/test_async_filelock.py", "tests/test_error.py"),
+          ("-o", "addopts=", "--deselect",
+           "tests/test_filelock.py::test_mtime_zero_exit_branch[UnixFileLock-PermissionError]")),
+    Suite("pebble", "pebble", "5.2.3", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          # thread pools, and fork process pools (their manager threads, and fork with those threads running)
+          ("test/test_thread_pool.py", "test/test_concurrent_thread.py", "test/test_asynchronous_thread.py",
+           "test/test_process_pool_fork.py", "test/test_concurrent_process_fork.py"),
           ("-o", "addopts=")),
 ]
 

@@ -82,3 +82,36 @@ def test_splat_marks_known_reports(tmp_path, capsys):
     assert main(["splat", "--json", "--baseline", bl, *facets]) == 0
     reports = json.loads(capsys.readouterr().out)["reports"]
     assert [r.get("suppressed") for r in reports] == ["baseline", None, None]
+
+
+def test_loops_leaves_known_cycles_uncut_and_update_reads_its_json(tmp_path, capsys):
+    from pathlib import Path
+
+    facets = sorted(str(p) for p in (Path(__file__).resolve().parent / "fixtures" / "hotplug").glob("*.txt"))
+    capsys.readouterr()
+    assert main(["loops", "--json", facets[0]]) == 0
+    (tmp_path / "a.json").write_text(capsys.readouterr().out)
+    bl = str(tmp_path / "b.json")
+    assert main(["baseline", "update", str(tmp_path / "a.json"), "-o", bl]) == 0
+    (known,) = json.loads(open(bl).read())["findings"]
+    assert sorted(known["classes"]) == ["&mm->mmap_lock", "cpu_hotplug_lock", "kernfs_mutex"]
+    capsys.readouterr()
+    assert main(["loops", "--json", "--baseline", bl, *facets]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [c["classes"][2] for c in out["cycles"]] == ["kn->count", "&dev->devfs_mutex"]
+    assert out["loops"][0]["cycles"] == [0, 1] and out["cuts"][0]["resolves"] == [0, 1]
+    (s,) = out["suppressed"]
+    assert s["suppressed"] == "baseline" and s["sources"] == [f"{facets[0]}:1"]
+    # the suppressed cycle is still found: an update from this output keeps it
+    (tmp_path / "all.json").write_text(json.dumps(out))
+    assert main(["baseline", "update", str(tmp_path / "all.json"), "-o", bl]) == 0
+    assert len(json.loads(open(bl).read())["findings"]) == 3
+    capsys.readouterr()
+    assert main(["loops", "--baseline", bl, *facets]) == 0
+    text = capsys.readouterr().out
+    assert "no loops: no reported cycle" in text and text.count("suppressed (baseline): circular_dependency") == 3
+    (tmp_path / "bad.json").write_text("{x")
+    assert main(["loops", "--baseline", str(tmp_path / "bad.json"), *facets]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "bad.json:1: baseline is not valid JSON" in captured.err

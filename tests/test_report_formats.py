@@ -163,6 +163,18 @@ def test_every_format_renders_findings_with_missing_and_unknown_fields(tmp_path)
             assert sarif.log([g])["runs"][0]["results"]
 
 
+def test_a_finding_read_back_from_its_json_is_the_same():
+    """Another process's findings reach the HTML and SARIF files through their JSON."""
+    from lockdep.engine import Validator
+    from lockdep.report.json import finding_dict, finding_from_dict
+    from lockdep.trace.reader import replay
+
+    v = replay([str(ROOT / "examples" / "cpu-hotplug.jsonl")], Validator())
+    assert v.findings
+    for f in v.findings:
+        assert finding_from_dict(json.loads(json.dumps(finding_dict(f)))).to_dict() == f.to_dict()
+
+
 @pytest.mark.parametrize("kind", ["circular_dependency", "recursive_locking", "inconsistent_lock_state",
                                   "irq_inversion", "bad_unlock_balance", "held_lock_at_exit", "held_lock_freed",
                                   "held_lock_at_fork"])

@@ -55,6 +55,54 @@ def test_an_inversion_split_between_a_program_and_its_subprocess(tmp_path):
     assert not list(tmp_path.glob("*.db"))
 
 
+def test_the_parents_html_and_sarif_name_the_subprocess_that_found_it(tmp_path):
+    """A child's own inversion and one split between parent and child: in every report of the parent."""
+    write(tmp_path, "shared.py", SHARED)
+    write(tmp_path, "child.py", """\
+        import os, threading
+        from shared import A, REGISTRY
+        open("child.pid", "w").write(str(os.getpid()))
+        B, C = threading.Lock(), threading.Lock()
+        with REGISTRY[0]:
+            with A:
+                pass
+        with B:
+            with C:
+                pass
+        with C:
+            with B:
+                pass
+    """)
+    write(tmp_path, "parent.py", """\
+        import subprocess, sys
+        from shared import A, REGISTRY
+        with A:
+            with REGISTRY[0]:
+                pass
+        subprocess.run([sys.executable, "child.py", "--flag"], check=True)
+    """)
+    p = run(["-m", "lockdep", "--fail", "--json", "out.json", "--html", "out.html", "--sarif", "out.sarif",
+             "parent.py"], cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    pid = int((tmp_path / "child.pid").read_text())
+    by_pid = {f.get("pid"): f for f in json.loads((tmp_path / "out.json").read_text())["findings"]}
+    assert set(by_pid) == {pid, None} and by_pid[pid]["classes"] in (["child.B", "child.C"], ["child.C", "child.B"])
+    assert by_pid[pid]["argv"].endswith("child.py --flag")
+    from test_report_formats import validate_sarif
+
+    results = validate_sarif(tmp_path / "out.sarif")["runs"][0]["results"]
+    props = sorted((r["properties"].get("pid", 0), r["properties"].get("argv", ""), r["message"]["text"])
+                   for r in results)
+    assert len(props) == 2
+    (_, _, merged), (child_pid, argv, text) = props
+    assert child_pid == pid and argv.endswith("child.py --flag") and f"[found by pid {pid} (" in text
+    assert "[found by merged graph of the session]" in merged and "shared.A" in merged
+    html = (tmp_path / "out.html").read_text()
+    assert html.count('<section class="finding"') == 2
+    assert f"found by <span class='process'>pid {pid} (" in html and "child.py --flag)</span>" in html
+    assert "found by <span class='process'>merged graph of the session</span>" in html
+
+
 def test_runs_remember_each_other_and_classes_survive_moved_lines(tmp_path):
     write(tmp_path, "shared.py", SHARED)
     write(tmp_path, "monday.py", """\
@@ -113,7 +161,8 @@ def test_pytest_xdist_inversion_split_across_workers_is_reported_once(tmp_path):
     write(tmp_path, "test_ba.py", XDIST_TEST.format(name="ba", first="REGISTRY[0]", second="A"))
     db = str(tmp_path / "ci.db")
     args = ["-m", "pytest", "-p", "no:cacheprovider", "--lockdep", "--lockdep-db", db]
-    p = run([*args, "-n", "2", "--dist", "loadgroup", "test_ab.py", "test_ba.py"], cwd=tmp_path, timeout=180)
+    p = run([*args, "-n", "2", "--dist", "loadgroup", "--lockdep-sarif", "s.sarif", "test_ab.py", "test_ba.py"],
+            cwd=tmp_path, timeout=180)
     workers = {f.name.rsplit("-", 1)[1] for f in tmp_path.glob("ran-*")}
     assert workers == {"gw0", "gw1"}, "the two halves must run in different workers"
     assert p.returncode == 1, p.stdout + p.stderr
@@ -121,6 +170,8 @@ def test_pytest_xdist_inversion_split_across_workers_is_reported_once(tmp_path):
     assert re.search(r"lockdep: possible deadlock: (shared\.A and shared\.py:4|shared\.py:4 and shared\.A)", p.stdout)
     assert "found in the merged graph of the session" in p.stdout
     assert "2 passed" in p.stdout  # no test saw it: the session fails at its end
+    (r,) = json.loads((tmp_path / "s.sarif").read_text())["runs"][0]["results"]  # the controller's, once
+    assert r["properties"]["learned_in"] == "merged graph of the session"
 
 
 def test_pytest_cross_run_finding_says_when_and_where_the_old_half_was_learned(tmp_path):

@@ -132,6 +132,40 @@ def test_bad_store_one_line_exit_2_and_untouched(tmp_path, case):
     assert db.read_bytes() == before
 
 
+HOTPLUG = Path(__file__).resolve().parent / "fixtures" / "hotplug" / "facet-a-readdir-mmap-4.14.txt"
+PROGRAM = "open('ran', 'w').close()\n"
+TEST = "def test_a():\n    open('ran', 'w').close()\n"
+
+
+def _entry_point(how: str, db: Path, d: Path) -> subprocess.CompletedProcess:
+    (d / "prog.py").write_text(PROGRAM)
+    (d / "test_a.py").write_text(TEST)
+    python = [sys.executable]
+    args = {"splat": [*python, "-m", "lockdep", "splat", "--db", str(db), str(HOTPLUG)],
+            "loops": [*python, "-m", "lockdep", "loops", "--db", str(db), str(HOTPLUG)],
+            "python -m lockdep": [*python, "-m", "lockdep", "--db", str(db), "prog.py"],
+            "LOCKDEP=1": [*python, "prog.py"],
+            "pytest --lockdep": [*python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--lockdep",
+                                 "--lockdep-db", str(db), "test_a.py"]}[how]
+    env = {**ENV, "LOCKDEP": "1", "LOCKDEP_DB": str(db)} if how == "LOCKDEP=1" else ENV
+    return subprocess.run(args, capture_output=True, text=True, cwd=d, env=env, timeout=120)
+
+
+# every entry point and every kind of bad store, pairwise (replay takes them all above)
+@pytest.mark.parametrize("how,case", [("splat", "foreign"), ("loops", "newer"), ("python -m lockdep", "corrupt"),
+                                      ("LOCKDEP=1", "read-only"), ("pytest --lockdep", "text"),
+                                      ("LOCKDEP=1", "newer"), ("pytest --lockdep", "read-only")])
+def test_bad_store_on_every_entry_point(tmp_path, how, case):
+    db = tmp_path / "s.db"
+    make, message = BAD[case]
+    make(db)
+    before = db.read_bytes()
+    r = _entry_point(how, db, tmp_path)
+    assert r.returncode == 2 and r.stdout == "", r.stdout + r.stderr
+    assert r.stderr.count("\n") == 1 and f"lockdep: {db}: " in r.stderr and message in r.stderr
+    assert db.read_bytes() == before and not (tmp_path / "ran").exists()
+
+
 def test_read_only_directory(tmp_path):
     d = tmp_path / "ro"
     d.mkdir()
@@ -234,6 +268,9 @@ def test_db_merge_keeps_the_earliest_witness(tmp_path, capsys):
     assert s.counts()["runs"] == 2 and s.counts()["edges"] == 2
     (w,) = s.read("SELECT witness FROM edges WHERE src = 'A'")
     assert json.loads(w[0])["site"] == "app.c:11 setup"
+    # merged again (or a copy sharing its history): the runs and their findings are there once
+    assert main(["db", "merge", all_, ci2]) == 0
+    assert Store(all_).counts()["runs"] == 2 and Store(all_).counts()["findings"] == 1
     # a bad source is refused before anything is written
     bad = tmp_path / "bad.db"
     bad.write_text("junk")

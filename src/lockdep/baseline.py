@@ -13,12 +13,13 @@ found, keeping the reasons of the entries that are still found::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 from .errors import InputError
 from .fingerprint import canonical_classes, of
@@ -29,10 +30,10 @@ HELP = ("baseline file of known findings (also LOCKDEP_BASELINE): they are repor
         "and do not fail the run; `lockdep baseline update` writes it")
 
 
-@dataclass
 class Baseline:
-    path: str
-    entries: dict[str, dict] = field(default_factory=dict)  # fingerprint -> entry
+    def __init__(self, path: str, entries: dict[str, dict] | None = None):
+        self.path = path
+        self.entries: dict[str, dict] = entries if entries is not None else {}  # fingerprint -> entry
 
     @classmethod
     def load(cls, path: str) -> "Baseline":
@@ -123,8 +124,8 @@ def suppressed_json(suppressed: list) -> list[dict]:
 
 
 # ----------------------------------------------------- lockdep baseline update
-UPDATE_HELP = ("write the baseline file from what a run found (replay, run or splat --json output, a --db store, "
-               "or trace files)")
+UPDATE_HELP = ("write the baseline file from what a run found (replay, run, splat or loops --json output, a --db "
+               "store, or trace files)")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -155,11 +156,14 @@ def findings_of(path: str) -> list[dict]:
         except ValueError:
             data = None  # JSON Lines: a trace
         if isinstance(data, dict):
+            known = data.get("suppressed") if isinstance(data.get("suppressed"), list) else []  # still found
             for key in ("findings", "reports"):  # replay/run --json; splat --json
                 if isinstance(data.get(key), list):
-                    return data[key]
-            raise InputError(path, None, 'expected {"findings": [...]} (replay or run --json) '
-                                         'or {"reports": [...]} (splat --json)')
+                    return data[key] + known
+            if isinstance(data.get("cycles"), list) and isinstance(data.get("cuts"), list):  # loops --json
+                return [{"kind": "circular_dependency", "classes": c["classes"]} for c in data["cycles"]] + known
+            raise InputError(path, None, 'expected {"findings": [...]} (replay or run --json), '
+                                         '{"reports": [...]} (splat --json) or {"cycles": [...]} (loops --json)')
     from .engine import Validator
     from .trace.reader import replay
 

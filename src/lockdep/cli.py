@@ -7,7 +7,6 @@ instrumented, like ``coverage run``.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
@@ -122,7 +121,9 @@ for _name, _module in (("run", "runtime.cli"), ("splat", "kernel.cli_splat"), ("
     _register_optional(_name, _module)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or (``only``) of that one alone: a command imports
+    what it needs when it is declared, so running one never pays for the others."""
     from . import __version__
 
     parser = argparse.ArgumentParser(
@@ -132,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                "docs/trace-format.md in the lockdep repository.")
     parser.add_argument("--version", action="version", version=f"lockdep {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in SUBCOMMANDS.values():
+    for name, add in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
         try:
             add(sub)
         except ImportError:
@@ -154,6 +157,8 @@ def _unknown_command(word: str) -> str | None:
     """A message for a first argument that is neither a command, an option nor a file, else None."""
     if word.startswith("-") or os.path.exists(word) or word.endswith(".py"):
         return None
+    import difflib
+
     near = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
     if near:
         return f"lockdep: unknown command '{word}'; did you mean 'lockdep {near[0]}'?"
@@ -163,9 +168,8 @@ def _unknown_command(word: str) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv or argv[0] in ("-h", "--help"):
-        sys.stdout.write(_help(parser))
+        sys.stdout.write(_help(build_parser()))
         return EXIT_CLEAN
     if argv[0] not in SUBCOMMANDS and argv[0] != "--version":
         problem = _unknown_command(argv[0])
@@ -173,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(problem, file=sys.stderr)
             return EXIT_BAD_INPUT
         argv = ["run", *argv]  # python -m lockdep [run options] script.py ...
-    args = parser.parse_args(argv)
+    args = build_parser(only=argv[0]).parse_args(argv)
     try:
         return args.func(args)
     except InputError as e:

@@ -4,7 +4,6 @@ after an edit keeps its identity (stores and baseline files key on it)."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 _UNORDERED = ("held_lock_at_exit", "held_lock_at_fork")
@@ -21,6 +20,8 @@ def canonical_classes(kind: str, classes: list[str]) -> list[str]:
 
 
 def fingerprint(kind: str, classes: list[str]) -> str:
+    import hashlib  # here: a run that reports nothing never needs it (start-up)
+
     text = "\0".join([kind, *canonical_classes(kind, classes)])
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 

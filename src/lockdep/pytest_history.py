@@ -47,8 +47,8 @@ class SessionHistory:
                                        "baseline": config.getoption("--lockdep-baseline")})()
         try:
             history.check_options(options)
-        except InputError as e:
-            raise pytest.UsageError(f"lockdep: {e}") from None
+        except InputError as e:  # a bad store or baseline: one line, exit status 2, as on every entry point
+            pytest.exit(f"lockdep: {e}", returncode=2)
         history.start(rt)
         self.rt = rt
 

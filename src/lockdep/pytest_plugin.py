@@ -107,7 +107,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _at_exit()  # JSON while the runtime is still active
     disable()
     del config.stash[_RUNTIME]
-    outputs.write(rt.validator.findings, rt.validator.summary(), sarif=config.getoption("--lockdep-sarif"),
+    from .runtime import history
+
+    # with the xdist workers' findings and the merged graph's (the session's others, each with its pid)
+    outputs.write(history.all_findings(rt), rt.validator.summary(), sarif=config.getoption("--lockdep-sarif"),
                   html=config.getoption("--lockdep-html"), title="lockdep: pytest session")
 
 

@@ -3,8 +3,9 @@ either style, JSON, HTML, SARIF) is rendered from it by ``lockdep.report``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from .record import Record
 
 CIRCULAR = "circular_dependency"
 RECURSIVE = "recursive_locking"
@@ -20,37 +21,45 @@ KINDS = (CIRCULAR, RECURSIVE, INCONSISTENT, IRQ_INVERSION, BAD_UNLOCK, HELD_AT_E
          DEADLOCK)
 
 
-@dataclass
-class HeldInfo:
+class HeldInfo(Record):
     """One entry of a task's held-lock list, as printed under "N locks held by"."""
 
-    cls: str
-    lock: str
-    usage: str
-    mode: str
-    site: str | None
-    line: int
+    _fields = ("cls", "lock", "usage", "mode", "site", "line")
+
+    def __init__(self, cls: str, lock: str, usage: str, mode: str, site: str | None, line: int):
+        self.cls = cls
+        self.lock = lock
+        self.usage = usage
+        self.mode = mode
+        self.site = site
+        self.line = line
 
     def to_dict(self) -> dict:
         return {"class": self.cls, "lock": self.lock, "mode": self.mode, "site": self.site, "line": self.line}
 
 
-@dataclass
-class Finding:
-    kind: str
-    classes: list[str]
-    events: list[int]
-    task: str | None = None
-    line: int = 0
-    guarded_by: str | None = None
-    #: kind-specific data for the text report (chain of witnesses, usage bits, ...)
-    details: dict[str, Any] = field(default_factory=dict)
-    held: list[HeldInfo] = field(default_factory=list)
-    #: creation site of each class, where known (lock_init's site)
-    sites: dict[str, str] = field(default_factory=dict)
-    #: how often the problem was seen, and by which tasks (one root cause, many threads)
-    count: int = 1
-    tasks: list[str] = field(default_factory=list)
+class Finding(Record):
+    _fields = ("kind", "classes", "events", "task", "line", "guarded_by", "details", "held", "sites", "count",
+               "tasks")
+
+    def __init__(self, kind: str, classes: list[str], events: list[int], task: str | None = None, line: int = 0,
+                 guarded_by: str | None = None, details: dict[str, Any] | None = None,
+                 held: list[HeldInfo] | None = None, sites: dict[str, str] | None = None, count: int = 1,
+                 tasks: list[str] | None = None):
+        self.kind = kind
+        self.classes = classes
+        self.events = events
+        self.task = task
+        self.line = line
+        self.guarded_by = guarded_by
+        #: kind-specific data for the text report (chain of witnesses, usage bits, ...)
+        self.details: dict[str, Any] = details if details is not None else {}
+        self.held: list[HeldInfo] = held if held is not None else []
+        #: creation site of each class, where known (lock_init's site)
+        self.sites: dict[str, str] = sites if sites is not None else {}
+        #: how often the problem was seen, and by which tasks (one root cause, many threads)
+        self.count = count
+        self.tasks: list[str] = tasks if tasks is not None else []
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {

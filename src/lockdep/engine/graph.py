@@ -10,9 +10,9 @@ strong-path rule for read locks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from .record import Record
 from .usage import WRITE_BITS
 
 # Edge labels (the kernel's calc_dep): S/E = the earlier lock held shared /
@@ -30,19 +30,22 @@ def dep_names(dep: int) -> list[str]:
     return [name for b, name in DEP_NAMES.items() if dep & b]
 
 
-@dataclass(slots=True)
-class Witness:
+class Witness(Record):
     """Where an edge was first seen: the later lock's acquisition and the earlier one's."""
 
-    line: int
-    task: str
-    site: Any = None
-    stack: Any = None
-    prev_line: int = 0
-    prev_site: Any = None
-    prev_stack: Any = None
-    how: str = "acquire"  # acquire | wait | signal
-    seq: int = 0  # the validator's event order when the edge was first seen
+    __slots__ = _fields = ("line", "task", "site", "stack", "prev_line", "prev_site", "prev_stack", "how", "seq")
+
+    def __init__(self, line: int, task: str, site: Any = None, stack: Any = None, prev_line: int = 0,
+                 prev_site: Any = None, prev_stack: Any = None, how: str = "acquire", seq: int = 0):
+        self.line = line
+        self.task = task
+        self.site = site
+        self.stack = stack
+        self.prev_line = prev_line
+        self.prev_site = prev_site
+        self.prev_stack = prev_stack
+        self.how = how  # acquire | wait | signal
+        self.seq = seq  # the validator's event order when the edge was first seen
 
     def to_dict(self) -> dict:
         return {

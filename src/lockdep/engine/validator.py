@@ -734,7 +734,7 @@ class Validator:
         """Forget the instance order of locks that are gone (a dead lock can close no cycle):
         amortised, each time the number of instance edges doubles."""
         kept = 0
-        for order in self.instance_order.values():
+        for order in list(self.instance_order.values()):  # (classes are added outside the graph lock)
             for a in list(order):
                 after = order[a]
                 for b in [b for b, e in after.items() if e.gone]:

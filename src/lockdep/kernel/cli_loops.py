@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
+from ..baseline import Baseline, from_args
+from ..baseline import describe as describe_known
 from ..errors import InputError
 from ..files import check_text, check_writable, write_text
-from .cli_splat import expand
 from .aliases import why
-from .loops import Loop, MergedGraph, dumps, merge_files
+from .cli_splat import expand
+
+if TYPE_CHECKING:
+    from .loops import Loop, MergedGraph
 
 HELP = "merge kernel reports and traces into one graph and compute which dependencies to cut to break every loop"
 
@@ -23,9 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML page (works offline)")
     p.add_argument("--dask", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="read the files on a Dask cluster (the scheduler at ADDRESS, or a new LocalCluster)")
+    from ..baseline import add_option as add_baseline_option
     from ..store.hooks import add_option as add_db_option
 
     add_db_option(p)
+    add_baseline_option(p)  # known cycles are left out of the loops and cuts, listed as suppressed
     p.set_defaults(func=cmd_loops)
 
 
@@ -55,8 +62,11 @@ def describe(mg: MergedGraph, loops: list[Loop]) -> list[str]:
 
 
 def cmd_loops(args: argparse.Namespace) -> int:
+    from .loops import dumps, merge_files  # networkx: imported when the command runs
+
     for path in (args.dot, args.svg, args.html):
         check_writable(path)
+    known = from_args(args)  # --baseline (LOCKDEP_BASELINE): a bad file stops here
     if args.dask is not None:
         from ..distributed.hooks import split_address
         from .loops_dask import merge_files_dask
@@ -72,6 +82,7 @@ def cmd_loops(args: argparse.Namespace) -> int:
     from .store_bridge import exchange
 
     exchange(args, mg)  # --db: start from the stored dependencies and cycles, store today's
+    suppressed = suppress_known(known, mg) if known is not None else []
     loops = mg.loops()
     for e in errors:
         print(f"lockdep: {e.file}:{e.line}: {e.error}", file=sys.stderr)
@@ -82,7 +93,21 @@ def cmd_loops(args: argparse.Namespace) -> int:
             if path:
                 write_text(path, fn(mg, loops))
     if args.json:
-        print(dumps(mg.to_json(loops)))
+        print(dumps({**mg.to_json(loops), **({"suppressed": suppressed} if suppressed else {})}))
     else:
         print("\n".join(describe(mg, loops)))
+        for c in suppressed:
+            print(f"{describe_known(c, {'reason': c['baseline_reason']})}   ({', '.join(c['sources'])})")
     return 1 if errors else 0
+
+
+def suppress_known(known: Baseline, mg: MergedGraph) -> list[dict]:
+    """The cycles a baseline lists are accepted: nothing is cut for them, they are listed as suppressed."""
+    from ..fingerprint import fingerprint
+
+    def key(classes: list[str]) -> str:
+        return fingerprint("circular_dependency", classes)
+
+    return [{"kind": "circular_dependency", "classes": c.classes, "sources": c.sources, "suppressed": "baseline",
+             "baseline_reason": known.entries[key(c.classes)].get("reason")}
+            for c in mg.drop_cycles(lambda classes: key(classes) in known.entries)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import networkx as nx
 
@@ -141,6 +141,16 @@ class MergedGraph:
             self.cycles.append(Cycle(list(classes), [source]))
         elif source not in self.cycles[i].sources:
             self.cycles[i].sources.append(source)
+
+    def drop_cycles(self, known: Callable[[list[str]], bool]) -> list[Cycle]:
+        """Remove the cycles ``known`` accepts (a baseline's) before solving; returns them."""
+        dropped = [c for c in self.cycles if known(c.classes)]
+        keep = [c for c in self.cycles if not known(c.classes)]
+        self.cycles, self._cycle_index = [], {}
+        for c in keep:
+            for source in c.sources:
+                self.add_cycle(c.classes, source)
+        return dropped
 
     # ----------------------------------------------------------- inputs
     def add_splat(self, s: Splat) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 
 from ..engine.findings import Finding
-from .frames import is_python_site
 
 STYLES = ("python", "kernel")
 
@@ -31,6 +30,8 @@ def requested_style(style: str | None = None) -> str | None:
 
 def is_python(f: Finding) -> bool:
     """A finding about a Python program (its sites are ``file.py:LINE``), not a kernel trace."""
+    from .frames import is_python_site  # (here: a run that finds nothing never needs it)
+
     d = f.details
     candidates = [d.get("site"), *(d.get("stack") or [])[:1], *(h.site for h in f.held), *f.sites.values()]
     for key in ("acquiring", "holding"):

@@ -15,6 +15,7 @@ from ..engine.findings import Finding
 from . import advice, render_text
 from .frames import Frame, collapse, headline, parse_stack
 from .graph import Edge, svg
+from .json import found_by
 
 esc = html.escape
 
@@ -107,7 +108,7 @@ def _chains(f: Finding) -> str:
 
 
 _KNOWN = {"how", "acquiring", "holding", "site", "stack", "signal_site", "chain", "new_edge", "registered",
-          "same_instance", "waiting", "holders", "held_by", "threads", "tasks"}
+          "same_instance", "waiting", "holders", "held_by", "threads", "tasks", "pid", "argv", "learned_in"}
 
 
 def _extra(f: Finding) -> str:
@@ -126,9 +127,12 @@ def _finding(i: int, f: Finding, style: str | None) -> str:
     heading = heading.removeprefix("lockdep: ").removeprefix("WARNING: ")
     threads = ", ".join(f"<span class='thread'>{esc(t)}</span>" for t in _threads(f))
     classes = ", ".join(f"<span class='cls'>{esc(c)}</span>" for c in f.classes)
+    who = found_by(f.details)
+    process = f" · found by <span class='process'>{esc(who)}</span>" if who else ""
     return f"""<section class="finding" id="finding-{i}" data-kind="{esc(f.kind)}">
 <h2>{i}. {esc(heading)}</h2>
-<p class="meta"><span class="kind">{esc(f.kind)}</span> · classes: {classes} · threads: {threads or '—'}</p>
+<p class="meta"><span class="kind">{esc(f.kind)}</span> · classes: {classes} · threads: {threads or '—'}\
+{process}</p>
 <div class="cols">{_graph(f)}<div class="chains">{_chains(f)}</div></div>
 {_extra(f)}
 <p class="fix"><b>Fix:</b> {esc(advice(f, style))}</p>

@@ -3,7 +3,7 @@ followed by a "what to do" line (``--style kernel``; kernel traces always)."""
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 from typing import Any
 
 from ..engine import findings as F
@@ -357,7 +357,8 @@ _DEFAULTS: dict[str, Any] = {"how": "acquire", "chain": [], "acquiring": {}, "ho
 
 
 def render(f: Finding) -> str:
-    f = dataclasses.replace(f, details=_Lenient(f.details))
+    f = copy.copy(f)
+    f.details = _Lenient(f.details)
     lines = _RENDER[f.kind](f)
     lines += ["", f"what to do: {hint(f)}"]
     return "\n".join(lines) + "\n"

@@ -203,6 +203,8 @@ def _circular(f: Finding) -> list[str]:
         if w.get("prev_site") and w.get("how") != "signal":
             out += [f"    {e['from']} was taken"] + _where_lines(w.get("prev_site"), w.get("prev_stack"), "    ",
                                                                    more=False)
+        elif w.get("prev_site") and _event(e["from"])[0] not in ("thread", "future"):
+            out += ["    and signals it"] + _where_lines(w.get("prev_site"), None, "    ", more=False)
     out += _table(f)
     if f.guarded_by:
         out += ["", f"Every step of this cycle ran while holding {f.guarded_by}: it cannot deadlock as long as "

@@ -16,6 +16,7 @@ from ..engine import findings as F
 from ..engine.findings import Finding
 from . import advice
 from .frames import headline, parse
+from .json import found_by
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -111,6 +112,9 @@ def _message(f: Finding) -> str:
         head = f"{RULES.get(f.kind, (f.kind, f.kind, ''))[1]}: {', '.join(names)}"
     if f.task:
         head += f" (thread {f.task})"
+    who = found_by(f.details)
+    if who:
+        head += f" [found by {who}]"
     return f"{head}. Fix: {advice(f)}"
 
 
@@ -127,7 +131,9 @@ def result(f: Finding, source: str | None = None) -> dict:
         "locations": [{"physicalLocation": loc}] if loc else [],
         "partialFingerprints": {"lockdepFinding/v1": fingerprint(f)},
         "properties": {"classes": list(f.classes), "task": f.task, "count": getattr(f, "count", 1),
-                       "threads": list(getattr(f, "tasks", None) or ([f.task] if f.task else []))},
+                       "threads": list(getattr(f, "tasks", None) or ([f.task] if f.task else [])),
+                       # a finding of another process of the session: which one
+                       **{k: f.details[k] for k in ("pid", "argv", "learned_in") if f.details.get(k)}},
     }
     related = _related(f, source)
     if related:

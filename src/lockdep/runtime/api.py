@@ -145,11 +145,13 @@ def findings_json(rt: Runtime) -> dict:
 
 def _report_others(data: dict) -> None:
     """The root of a session names what its subprocesses found (and what the baseline suppressed)."""
-    from ..baseline import describe
     from . import history
 
     lines = [history.describe(f) for f in data["findings"] if "pid" in f]
-    lines += [f"lockdep: {describe(f, {'reason': f.get('baseline_reason')})}" for f in data.get("suppressed", [])]
+    if data.get("suppressed"):
+        from ..baseline import describe
+
+        lines += [f"lockdep: {describe(f, {'reason': f.get('baseline_reason')})}" for f in data["suppressed"]]
     if lines and _options.get("summary") is not False:
         try:
             _options["stream"].write("".join(line + "\n" for line in lines))

@@ -9,7 +9,6 @@ import os
 import runpy
 import sys
 import threading
-import traceback
 
 from ..report import outputs
 
@@ -80,8 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         _exit_if_deadlocked(130)
         raise
     rt.report_orphans()  # held-back cycles and locks left held by ended threads, before the verdict
-    outputs.write(rt.validator.findings, rt.validator.summary(), sarif=args.sarif, html=args.html, style=args.style,
-                  title=f"lockdep: {' '.join(args.program) if not args.module else '-m ' + args.module}")
+    title = f"lockdep: {' '.join(args.program) if not args.module else '-m ' + args.module}"
+    outputs.write(history.all_findings(rt), rt.validator.summary(), sarif=args.sarif, html=args.html,
+                  style=args.style, title=title)
     if args.fail and history.report(rt)[0]:  # subprocesses' findings count too
         return 1
     return status
@@ -134,6 +134,8 @@ def _run_program(args: argparse.Namespace) -> int:
         # drop the frames of this runner from the traceback, as python does for a script
         while tb is not None and tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__, "<frozen runpy>"):
             tb = tb.tb_next
+        import traceback
+
         traceback.print_exception(sys.exc_info()[0], sys.exc_info()[1], tb)
         return 1
     finally:

@@ -21,14 +21,15 @@ import _thread
 import linecache
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
-import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..store.session import StoreSession, describe_run
+if TYPE_CHECKING:
+    from ..store.session import StoreSession
+
+# The store (sqlite3) is imported when a process opens one: a run without --db, and
+# without subprocesses that used the session's temporary store, never does.
 
 INTERVAL = float(os.environ.get("LOCKDEP_DB_INTERVAL") or 30)
 
@@ -65,17 +66,18 @@ def add_options(p: Any) -> None:
 def check_options(args: Any) -> None:
     """``--db``/``--baseline`` of ``python -m lockdep``: checked before the program runs (a bad file is
     InputError, exit 2), then handed to the program and its subprocesses through the environment."""
-    from .. import baseline
-    from ..store import Store
-
     if getattr(args, "db", None):
-        Store(args.db).close()
         os.environ["LOCKDEP_DB"] = os.path.abspath(args.db)
-    elif os.environ.get("LOCKDEP_DB"):
+    if os.environ.get("LOCKDEP_DB"):
+        from ..store import Store
+
         Store(os.environ["LOCKDEP_DB"]).close()
     if getattr(args, "baseline", None):
         os.environ["LOCKDEP_BASELINE"] = os.path.abspath(args.baseline)
-    baseline.from_args(None)
+    if os.environ.get("LOCKDEP_BASELINE"):  # what baseline.from_args reads
+        from .. import baseline
+
+        baseline.from_args(None)
 
 
 def start(rt: Any) -> None:
@@ -87,8 +89,10 @@ def start(rt: Any) -> None:
     root = not os.environ.get("LOCKDEP_SESSION")
     _state.update(rt=rt, root=root, pid=os.getpid(), finished=False)
     if root:
-        os.environ["LOCKDEP_SESSION"] = uuid.uuid4().hex
+        os.environ["LOCKDEP_SESSION"] = os.urandom(16).hex()
         if not path:
+            import tempfile
+
             # a temporary store for the subprocesses: created by the first one that starts, read at the end
             tmp = _state["tmpdir"] = tempfile.mkdtemp(prefix="lockdep-")
             os.environ["LOCKDEP_DB"] = os.path.join(tmp, "session.db")
@@ -133,6 +137,8 @@ def _main_interpreter() -> bool:
 
 
 def _open(path: str) -> StoreSession:
+    from ..store.session import StoreSession
+
     session = StoreSession(path, _source(), os.environ.get("LOCKDEP_SESSION"))
     if os.environ.get("PYTEST_XDIST_WORKER"):
         session.run["argv"] = f"pytest-xdist worker {os.environ['PYTEST_XDIST_WORKER']}"
@@ -158,6 +164,8 @@ def _session() -> StoreSession | None:
     """The session's store for this process (a forked child opens its own connection and run)."""
     s = _state.get("session")
     if s is not None and _state.get("pid") != os.getpid():
+        from ..store.session import StoreSession
+
         s = StoreSession(s.path, _source(), os.environ.get("LOCKDEP_SESSION"))
         s.mark_synced(_state["rt"].validator)
         _state.update(session=s, pid=os.getpid(), root=False)
@@ -197,6 +205,8 @@ def finish() -> list[dict]:
     except InputError as e:  # the store went bad while the program ran: say so, lose only the history
         print(f"lockdep: {e}", file=sys.stderr)
     if "tmpdir" in _state and mine:
+        import shutil
+
         shutil.rmtree(_state.pop("tmpdir"), ignore_errors=True)
     _state["others"] = others
     return others
@@ -206,6 +216,7 @@ def session_findings() -> list[dict]:
     """What the other processes of this session found, and the inversions split between processes."""
     from ..fingerprint import of
     from ..store.check import check_graph
+    from ..store.session import describe_run
 
     s = _state["session"]
     rt = _state["rt"]
@@ -236,21 +247,30 @@ def merged_findings() -> list:
 
 def describe(f: dict) -> str:
     """One line per finding of another process, for the root's report."""
-    who = f"pid {f['pid']} ({f['argv']})" if f.get("pid") else f.get("learned_in", "")
-    return f"lockdep: {f['kind']}: {' --> '.join(f['classes'])}  [found by {who}]"
+    from ..report.json import found_by
+
+    return f"lockdep: {f['kind']}: {' --> '.join(f['classes'])}  [found by {found_by(f) or ''}]"
+
+
+def all_findings(rt: Any) -> list:
+    """This process's findings and (root) the session's others, for the HTML and SARIF files: the
+    others with their ``pid``, ``argv`` and ``learned_in`` (call once the program has ended)."""
+    from ..report.json import finding_from_dict
+
+    return [*rt.validator.findings, *(finding_from_dict(f) for f in finish())]
 
 
 def report(rt: Any) -> tuple[list[dict], list[dict]]:
     """Everything this process reports at its end: its own findings and (root) the session's others,
     split by the baseline (LOCKDEP_BASELINE) into (failing, suppressed)."""
-    from .. import baseline
-
     from ..report.json import finding_dict
 
     mine = [finding_dict(f) for f in rt.validator.findings]
     findings = mine + finish()
-    known = baseline.from_args(None)
-    if known is None:
+    if not os.environ.get("LOCKDEP_BASELINE"):  # what baseline.from_args reads: no file, nothing to import
         return findings, []
-    new, suppressed = known.split(findings)
+    from .. import baseline
+
+    known = baseline.from_args(None)
+    new, suppressed = known.split(findings) if known else (findings, [])
     return new, baseline.suppressed_json(suppressed)

@@ -7,25 +7,22 @@ Originals are captured at import, so re-installing never wraps a wrapper.
 from __future__ import annotations
 
 import _thread
-import asyncio
 import builtins
-import concurrent.futures as _cf
-import concurrent.futures._base as _cf_base
-import concurrent.futures.thread as _cf_thread
+import contextlib
 import gc
 import os
 import signal as _signal
 import sys
 import threading
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..engine.usage import HANDLER_CTX, PROCESS
 from ..engine.graph import Node
 from ..engine.task import HeldLock
 from ..engine.usage import MASK_TABLE
-from . import primitives, sites, watchdog
-from .state import _WRAPPER_CODE, Runtime, ThreadState
+from . import on_import, primitives, sites, watchdog
+from .state import _WRAPPER_CODE, QUIET_IMPORTS, Runtime, ThreadState
 
 _LOCKDEP_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -34,12 +31,7 @@ _getframe = sys._getframe
 ORIGINALS: dict[tuple[Any, str], Any] = {}
 for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Condition"),
                       (threading.Thread, "__init__"), (threading.Thread, "_bootstrap_inner"), (threading.Thread, "join"),
-                      (_cf_base.Future, "result"), (_cf_base.Future, "exception"),
-                      (_cf_thread._WorkItem, "__init__"), (_cf_thread._WorkItem, "run"),
-                      (_cf_thread.ThreadPoolExecutor, "submit"),
-                      (_cf_base, "wait"), (_cf_base, "as_completed"), (_cf, "wait"), (_cf, "as_completed"),
                       (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__"),
-                      (asyncio.Lock, "__init__"), (asyncio.Lock, "acquire"), (asyncio.Lock, "release"),
                       (threading.Semaphore, "__init__"), (threading.Semaphore, "acquire"),
                       (threading.Semaphore, "__enter__"), (threading.Semaphore, "release"),
                       (threading.BoundedSemaphore, "release"), (weakref, "ref"), (weakref.finalize, "__call__")):
@@ -172,7 +164,7 @@ def _waited(method: str) -> Callable:
     return wrapper
 
 
-def _wait(fs: Any, timeout: float | None = None, return_when: str = _cf_base.ALL_COMPLETED) -> Any:
+def _wait(fs: Any, timeout: float | None = None, return_when: str = "ALL_COMPLETED") -> Any:
     fs = list(fs) if not isinstance(fs, (set, frozenset, list, tuple)) else fs
     if timeout is None:
         _future_wait(fs, _getframe(1))
@@ -508,21 +500,9 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (threading.Thread, "__init__"): _thread_init,
     (threading.Thread, "_bootstrap_inner"): _bootstrap_inner,
     (threading.Thread, "join"): _join,
-    (_cf_base.Future, "result"): _waited("result"),
-    (_cf_base.Future, "exception"): _waited("exception"),
-    (_cf_thread._WorkItem, "__init__"): _work_item_init,
-    (_cf_thread._WorkItem, "run"): _work_item_run,
-    (_cf_thread.ThreadPoolExecutor, "submit"): _submit,
-    (_cf_base, "wait"): _wait,
-    (_cf_base, "as_completed"): _as_completed,
-    (_cf, "wait"): _wait,
-    (_cf, "as_completed"): _as_completed,
     (_signal, "signal"): _signal_signal,
     (_signal, "getsignal"): _signal_getsignal,
     (builtins, "__build_class__"): _build_class,
-    (asyncio.Lock, "__init__"): _alock_init,
-    (asyncio.Lock, "acquire"): _alock_acquire,
-    (asyncio.Lock, "release"): _alock_release,
     (threading.Semaphore, "__init__"): _sem_init,
     (threading.Semaphore, "acquire"): _sem_acquire,
     (threading.Semaphore, "__enter__"): _sem_acquire,
@@ -531,6 +511,66 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (weakref, "ref"): _HandlerRef,
     (weakref.finalize, "__call__"): _finalize_call,
 }
+
+
+# ------------------------------------------- modules a program may never import
+# Patched when the program imports them (at once if it already has), not imported here:
+# at start-up asyncio would cost about 20 ms, concurrent.futures (with logging) about 4 ms.
+# They are imported quietly, as they were when lockdep imported them before it started:
+# their module-level locks (and logging's) are the standard library's own, not checked.
+asyncio: Any = None
+_cf: Any = None
+_cf_base: Any = None
+_cf_thread: Any = None
+
+
+def _asyncio_imported(module: Any) -> None:
+    global asyncio
+    asyncio = module
+    _patch_later({(module.Lock, "__init__"): _alock_init, (module.Lock, "acquire"): _alock_acquire,
+                  (module.Lock, "release"): _alock_release})
+
+
+def _futures_imported(module: Any) -> None:  # concurrent.futures, with its _base
+    global _cf, _cf_base
+    _cf, _cf_base = module, module._base
+    _patch_later({(_cf_base.Future, "result"): _waited("result"), (_cf_base.Future, "exception"): _waited("exception"),
+                  (_cf_base, "wait"): _wait, (_cf_base, "as_completed"): _as_completed,
+                  (_cf, "wait"): _wait, (_cf, "as_completed"): _as_completed})
+
+
+def _futures_thread_imported(module: Any) -> None:
+    global _cf_thread
+    _cf_thread = module
+    _patch_later({(module._WorkItem, "__init__"): _work_item_init, (module._WorkItem, "run"): _work_item_run,
+                  (module.ThreadPoolExecutor, "submit"): _submit})
+
+
+def _patch_later(patches: dict[tuple[Any, str], Any]) -> None:
+    """Patches of a module just imported: kept with the others, applied now if the runtime is on."""
+    for (owner, name), new in patches.items():
+        ORIGINALS[(owner, name)] = getattr(owner, name)
+        PATCHES[(owner, name)] = new
+        if primitives.current is not None:
+            setattr(owner, name, new)
+
+
+@contextlib.contextmanager
+def _quietly() -> Iterator[None]:
+    me = _thread.get_ident()
+    QUIET_IMPORTS[me] = QUIET_IMPORTS.get(me, 0) + 1
+    try:
+        yield
+    finally:
+        QUIET_IMPORTS[me] -= 1
+        if not QUIET_IMPORTS[me]:
+            del QUIET_IMPORTS[me]
+
+
+on_import.when_imported("asyncio", _asyncio_imported, _quietly)
+on_import.when_imported("concurrent.futures", _futures_imported, _quietly)
+on_import.when_imported("concurrent.futures.thread", _futures_thread_imported, _quietly)
+on_import.when_imported("logging", lambda module: None, _quietly)
 
 
 class _CSlowPath:

@@ -8,7 +8,6 @@ when a report needs them.
 
 from __future__ import annotations
 
-import asyncio
 import linecache
 import os
 import sys
@@ -28,7 +27,7 @@ _WRAPPER_SUFFIXES = tuple(os.sep + p for p in (
     os.path.join("multiprocessing", "dummy", "__init__.py"), os.path.join("asyncio", "locks.py"),
 ))
 
-_ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+_ASYNCIO_DIR = os.path.join(os.path.dirname(os.path.abspath(os.__file__)), "asyncio") + os.sep  # not imported
 
 
 def is_ours(filename: str) -> bool:

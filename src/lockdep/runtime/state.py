@@ -24,6 +24,10 @@ from .identity import instance_str
 get_ident = _thread.get_ident
 get_native_id = _thread.get_native_id
 
+#: threads importing a module the runtime once imported before it started (patch.py, quietly): the
+#: primitives they create meanwhile stay plain, the standard library's own, as they were then
+QUIET_IMPORTS: dict[int, int] = {}
+
 
 class ThreadState(TaskState):
     """A task state plus what the runtime needs per thread."""
@@ -242,7 +246,10 @@ class Runtime:
 
     # ----------------------------------------------------------- classes
     def class_for(self, frame: FrameType | None, kind: str) -> int:
-        """Node id of the class of a primitive created in ``frame`` (keyed by creation site)."""
+        """Node id of the class of a primitive created in ``frame`` (keyed by creation site),
+        or -1: not checked."""
+        if QUIET_IMPORTS and get_ident() in QUIET_IMPORTS:
+            return -1
         f = sites.user_frame(frame)
         direct = (kind, f.f_code, f.f_lasti) if f is not None else None
         nid = self._direct.get(direct)

@@ -31,7 +31,6 @@ released by threads of the set.
 from __future__ import annotations
 
 import _thread
-import concurrent.futures.thread as _cf_thread
 import os
 import signal
 import sys
@@ -49,7 +48,6 @@ ENV = "LOCKDEP_HANG_TIMEOUT"
 
 _get_ident = _thread.get_ident
 _monotonic = time.monotonic
-_WORKER_CODE = _cf_thread._worker.__code__
 
 #: the active watchdog, or None (checked on the blocking paths only)
 current: Watchdog | None = None
@@ -236,15 +234,19 @@ class Watchdog:
 
     def _idle_workers(self, frames: dict) -> dict[int, Wait]:
         """The ThreadPoolExecutor workers blocked in their queue's ``get`` with nothing queued."""
-        idle = {}
+        idle: dict[int, Wait] = {}
+        cf_thread = sys.modules.get("concurrent.futures.thread")  # not imported: no executor
+        if cf_thread is None:
+            return idle
         try:
-            workers = list(_cf_thread._threads_queues.items())
+            workers = list(cf_thread._threads_queues.items())
         except RuntimeError:  # changed while read: next time
             workers = []
         for t, q in workers:
             f = frames.get(t.ident)
             ts = self.rt.threads.get(t.ident)
-            if f is None or f.f_code is not _WORKER_CODE or ts is None or not q.empty() or t.ident in self.blocked:
+            if f is None or f.f_code is not cf_thread._worker.__code__ or ts is None or not q.empty() \
+                    or t.ident in self.blocked:
                 continue
             w = self._idle.get(t.ident)
             idle[t.ident] = w if w is not None and w.obj is q else Wait(ts, "work", q, None, False, t.ident)

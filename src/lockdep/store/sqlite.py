@@ -266,17 +266,23 @@ class Store:
         return self.write(do)
 
     def merge_store(self, other: "Store") -> dict[str, int]:
-        """Union with another store (copied from a CI machine): runs renumbered, earliest witnesses kept."""
+        """Union with another store (copied from a CI machine): runs renumbered, earliest witnesses kept.
+        A run both stores hold (the history of a common ancestor, a store merged twice) is kept once."""
         o = other.db
 
         def do(db: sqlite3.Connection) -> dict[str, int]:
             ids: dict[int, int] = {}
-            for rid, started, pid, host, argv, source, session in o.execute(
-                    "SELECT id, started, pid, host, argv, source, session FROM runs"):
+            new = 0
+            for rid, *run in o.execute("SELECT id, started, pid, host, argv, source, session FROM runs"):
+                same = db.execute("SELECT id FROM runs WHERE started IS ? AND pid IS ? AND host IS ? AND argv IS ? "
+                                  "AND source IS ? AND session IS ?", run).fetchone()
+                if same is not None:
+                    ids[rid] = same[0]
+                    continue
                 ids[rid] = db.execute(
-                    "INSERT INTO runs (started, pid, host, argv, source, session) VALUES (?,?,?,?,?,?)",
-                    (started, pid, host, argv, source, session)).lastrowid
-            n = {"runs": len(ids), "classes": 0, "edges": 0, "findings": 0}
+                    "INSERT INTO runs (started, pid, host, argv, source, session) VALUES (?,?,?,?,?,?)", run).lastrowid
+                new += 1
+            n = {"runs": new, "classes": 0, "edges": 0, "findings": 0}
             for name, kind, usage, uw, site, run, first, key in o.execute(
                     "SELECT name, kind, usage, usage_witness, site, run, first_seen, key FROM classes"):
                 _upsert_class(db, name, kind, usage, uw, site, ids.get(run), first, key)

@@ -15,6 +15,7 @@ import os
 from typing import IO, Any, Iterator
 
 from ..engine.validator import Validator
+from .fast_replay import replay_file
 from .reader import feed_events, read_events
 
 
@@ -52,6 +53,9 @@ def feed_file(v: Validator, path: str, prefix: str | None, first: bool = False,
               declared_before: dict | None = None) -> None:
     """Feed one file; task names get ``prefix``.  ``declared_before`` (shared tasks): the locks
     earlier files declared, whose identical ``lock_init`` here is skipped."""
+    if prefix is None and declared_before is None:
+        replay_file(v, path, first, open_any(path))  # the fast path
+        return
     events: Iterator[tuple[int, dict]] = read_events(path, open_any(path))
     if prefix is not None:
         events = _prefixed(events, prefix)
@@ -96,7 +100,7 @@ def replay_files(paths: list[str], v: Validator | None = None, first: bool = Fal
             return v
         every: dict[str, Any] = {}
         for path, prefix in zip(paths, file_prefixes(paths)):
-            v.tasks, v.locks = {}, {}  # the file's own tasks and lock instances
+            v.tasks, v.locks, v.instance_order = {}, {}, {}  # the file's own tasks and lock instances
             feed_file(v, path, prefix, first)
             every.update(v.tasks)
         v.tasks = every

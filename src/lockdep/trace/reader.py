@@ -168,29 +168,40 @@ def read_events(path: str, stream: IO[bytes] | None = None) -> Iterator[tuple[in
     try:
         for raw in f:
             lineno += 1
-            s = raw.strip()
-            if not s or s[:1] == b"#":
-                continue
-            try:
-                obj = _loads(s)
-            except (_JSONError, ValueError) as e:
-                try:
-                    s.decode("utf-8")
-                except UnicodeDecodeError as u:
-                    raise InputError(path, lineno, f"not valid UTF-8 (byte {u.start + 1})") from None
-                raise InputError(path, lineno, f"malformed JSON: {_json_msg(e)}") from None
-            err = validate(obj)
-            if err is not None:
-                raise InputError(path, lineno, err)
-            n += 1
-            yield lineno, obj
+            obj = parse_line(path, lineno, raw)
+            if obj is not None:
+                n += 1
+                yield lineno, obj
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise InputError(path, lineno + 1, f"cannot read: {e}") from None
     finally:
         if f is not sys.stdin.buffer:
             f.close()
     if n == 0:
-        raise InputError(path, lineno or 1, "no events (expected JSON Lines, one event object per line)")
+        raise no_events(path, lineno)
+
+
+def parse_line(path: str, lineno: int, raw: bytes) -> dict | None:
+    """The event of one physical line, None for a blank or comment line; InputError if invalid."""
+    s = raw.strip()
+    if not s or s[:1] == b"#":
+        return None
+    try:
+        obj = _loads(s)
+    except (_JSONError, ValueError) as e:
+        try:
+            s.decode("utf-8")
+        except UnicodeDecodeError as u:
+            raise InputError(path, lineno, f"not valid UTF-8 (byte {u.start + 1})") from None
+        raise InputError(path, lineno, f"malformed JSON: {_json_msg(e)}") from None
+    err = validate(obj)
+    if err is not None:
+        raise InputError(path, lineno, err)
+    return obj
+
+
+def no_events(path: str, lines: int) -> InputError:
+    return InputError(path, lines or 1, "no events (expected JSON Lines, one event object per line)")
 
 
 def _json_msg(e: Exception) -> str:
@@ -233,12 +244,14 @@ def feed(v: Validator, ev: dict, line: int) -> None:
 def replay(paths: list[str], v: Validator | None = None, first: bool = False) -> Validator:
     """Validate every event of every file; with ``first``, stop analysing after the first finding
     (the rest of the input is still checked for validity)."""
+    from .fast_replay import replay_file
+
     v = v if v is not None else Validator()
     gc_was_enabled = gc.isenabled()
-    gc.disable()  # millions of short-lived dicts, no reference cycles: the collector only costs time
+    gc.disable()  # millions of short-lived objects, no reference cycles: the collector only costs time
     try:
         for path in paths:
-            feed_events(v, read_events(path), first)
+            replay_file(v, path, first)
     finally:
         if gc_was_enabled:
             gc.enable()

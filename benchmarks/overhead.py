@@ -1,13 +1,19 @@
 """Overhead of the Python runtime: ns per acquire+release pair, raw vs instrumented
 (C core and pure-Python core), printed side by side as ratios in one run.
 
-    python benchmarks/overhead.py [--n 200000]
+    python benchmarks/overhead.py [--n 200000] [--rounds 7]
 
 Each core is measured in a child process (the core is chosen at import, by
-LOCKDEP_CORE); the raw figures come from the same children.
+LOCKDEP_CORE).  Inside a child, raw and instrumented runs of a scenario
+alternate, ``--rounds`` times each, and the best of each is kept: a load
+change on the machine hits both sides alike.  Rows count CPU time, so that
+other processes on a shared machine do not: the thread's
+(time.thread_time_ns), and the process's for the 4-thread rows (with the
+GIL, that is their wall time on an idle machine).
 
-Scenarios: a lone lock (explicit calls and ``with``), the innermost of 3 locks
-taken in a repeated pattern, and 4 threads contending for one lock.
+Per-lock rows (the rows of issue 11's table, plus their RLock and explicit-call
+variants): a lone lock (explicit calls and ``with``), the innermost of 3 nested
+locks, an RLock taken again by its owner, and 4 threads contending for one lock.
 """
 
 from __future__ import annotations
@@ -20,108 +26,148 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any, Callable
 
 import lockdep.runtime as ld
+
 RawLock, RawRLock = _thread.allocate_lock, _thread.RLock
 
 
-def lone_calls(lock, n):
+cpu_ns = time.thread_time_ns
+
+
+def lone_calls(lock: Any, n: int) -> float:
     acquire, release = lock.acquire, lock.release
-    t = time.perf_counter_ns()
+    t = cpu_ns()
     for _ in range(n):
         acquire()
         release()
-    return (time.perf_counter_ns() - t) / n
+    return (cpu_ns() - t) / n
 
 
-def lone_with(lock, n):
-    t = time.perf_counter_ns()
+def lone_with(lock: Any, n: int) -> float:
+    t = cpu_ns()
     for _ in range(n):
         with lock:
             pass
-    return (time.perf_counter_ns() - t) / n
+    return (cpu_ns() - t) / n
 
 
-def nested3(locks, n):
+def reentry(lock: Any, n: int) -> float:
+    """An RLock its owner already holds, taken and released again."""
+    acquire, release = lock.acquire, lock.release
+    with lock:
+        t = cpu_ns()
+        for _ in range(n):
+            acquire()
+            release()
+        return (cpu_ns() - t) / n
+
+
+def nested3(locks: list[Any], n: int) -> float:
     a, b, c = locks
-    t = time.perf_counter_ns()
+    n //= 3
+    t = cpu_ns()
     for _ in range(n):
         with a:
             with b:
                 with c:
                     pass
-    return (time.perf_counter_ns() - t) / (3 * n)
+    return (cpu_ns() - t) / (3 * n)
 
 
-def contended(lock, n, threads=4):
+def contended(lock: Any, n: int, threads: int = 4) -> float:
     per = n // threads
 
-    def work():
+    def work() -> None:
         for _ in range(per):
             with lock:
                 pass
 
     ts = [threading.Thread(target=work) for _ in range(threads)]
-    t = time.perf_counter_ns()
+    t = time.process_time_ns()
     for x in ts:
         x.start()
     for x in ts:
         x.join()
-    return (time.perf_counter_ns() - t) / (per * threads)
+    return (time.process_time_ns() - t) / (per * threads)
 
 
-def best(fn, *args, repeat=5):
-    return min(fn(*args) for _ in range(repeat))
+#: row -> (how it is measured, makes its lock(s) from a factory, target ratio C core, target pure-Python core)
+ROWS: dict[str, tuple[Callable[[Any, int], float], Callable[[Callable[[], Any]], Any], str, str]] = {
+    "Lock with": (lone_with, lambda f: f(), "1.5", "4"),
+    "Lock with, 3 nested": (nested3, lambda f: [f(), f(), f()], "1.5", "4"),
+    "Lock acquire()+release()": (lone_calls, lambda f: f(), "", ""),
+    "Lock with, 4 threads": (contended, lambda f: f(), "2", "6"),
+    "RLock acquire()+release()": (lone_calls, lambda f: f(), "2", ""),
+    "RLock with": (lone_with, lambda f: f(), "", ""),
+    "RLock re-entry by its owner": (reentry, lambda f: f(), "", ""),
+    "RLock with, 3 nested": (nested3, lambda f: [f(), f(), f()], "", ""),
+    "RLock with, 4 threads": (contended, lambda f: f(), "", ""),
+}
 
 
-def measure(n: int) -> list[tuple[str, float, float]]:
+def measure(n: int, rounds: int) -> dict[str, tuple[float, float]]:
+    """row -> (raw ns, instrumented ns), best of ``rounds`` alternating runs."""
     from lockdep.runtime.primitives import Lock as LdLock
     from lockdep.runtime.primitives import RLock as LdRLock
 
     rt = ld.enable(quiet=True, summary=False)
-    rows = []
-    for kind, raw_t, ld_t in (("Lock", RawLock, LdLock), ("RLock", RawRLock, LdRLock)):
-        raw, ins = raw_t(), ld_t()
-        raws = [raw_t() for _ in range(3)]
-        inss = [ld_t(), ld_t(), ld_t()]
-        rows.append((f"{kind} acquire()+release()", best(lone_calls, raw, n), best(lone_calls, ins, n)))
-        rows.append((f"{kind} with", best(lone_with, raw, n), best(lone_with, ins, n)))
-        rows.append((f"{kind} with, 3 nested", best(nested3, raws, n // 3), best(nested3, inss, n // 3)))
-        rows.append((f"{kind} with, 4 threads", best(contended, raw, n, repeat=3), best(contended, ins, n, repeat=3)))
+    out = {}
+    for row, (fn, make, _, _) in ROWS.items():
+        raw_t, ld_t = (RawRLock, LdRLock) if row.startswith("RLock") else (RawLock, LdLock)
+        raw, ins = make(raw_t), make(ld_t)
+        k = n if "threads" not in row else n // 2
+        fn(ins, k // 10)  # warm up: the chains are validated once, off the clock
+        best_raw = best_ins = float("inf")
+        for _ in range(rounds):
+            best_raw = min(best_raw, fn(raw, k))
+            best_ins = min(best_ins, fn(ins, k))
+        out[row] = (best_raw, best_ins)
     assert not rt.validator.findings, "the benchmark itself must be clean"
     ld.disable()
-    return rows
+    return out
+
+
+def per_lock_table(n: int, rounds: int) -> list[str]:
+    results: dict[str, dict[str, list[float]]] = {}
+    lines = []
+    for core in ("c", "python"):
+        p = subprocess.run([sys.executable, __file__, "--child", "--n", str(n), "--rounds", str(rounds)],
+                           capture_output=True, text=True, env={**os.environ, "LOCKDEP_CORE": core})
+        if p.returncode != 0:
+            lines.append(f"{core} core: not available "
+                         f"({p.stderr.strip().splitlines()[-1] if p.stderr else p.returncode})")
+            continue
+        results[core] = json.loads(p.stdout)
+    lines.append(f"Python {sys.version.split()[0]}; ns per acquire+release pair, best of {rounds} alternating runs; "
+                 "ratio = instrumented / raw of the same scenario, in the same process")
+    lines.append(f"{'scenario':<29}{'raw ns':>7}{'C core':>8}{'ratio':>7}{'target':>8}   "
+                 f"{'raw ns':>7}{'Python core':>12}{'ratio':>7}{'target':>8}")
+    for row, (_, _, c_target, py_target) in ROWS.items():
+        line = f"{row:<29}"
+        for core, target, width in (("c", c_target, 8), ("python", py_target, 12)):
+            if core not in results:
+                line += " " * (width + 25)
+                continue
+            raw, ins = results[core][row]
+            ratio = ins / raw
+            verdict = ("ok" if ratio <= float(target) else "--") if target else ""
+            line += f"{raw:>7.0f}{ins:>{width}.0f}{ratio:>6.1f}x{'<=' + target + 'x' if target else '':>8} {verdict:<2}"
+        lines.append(line.rstrip())
+    return lines
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        from lockdep.runtime.primitives import CORE
-
-        print(json.dumps({"core": CORE, "rows": measure(a.n)}))
+        print(json.dumps(measure(a.n, a.rounds)))
         return
-    results = {}
-    for core in ("c", "python"):
-        p = subprocess.run([sys.executable, __file__, "--child", "--n", str(a.n)], capture_output=True, text=True,
-                           env={**os.environ, "LOCKDEP_CORE": core})
-        if p.returncode != 0:
-            print(f"{core} core: not available ({p.stderr.strip().splitlines()[-1] if p.stderr else p.returncode})")
-            continue
-        results[core] = json.loads(p.stdout)["rows"]
-    print(f"Python {sys.version.split()[0]}; ns per acquire+release pair (best of 5); "
-          "ratio = instrumented / raw of the same scenario")
-    print(f"{'scenario':<28}{'raw ns':>8}{'C core':>9}{'ratio':>7}{'Python core':>13}{'ratio':>7}")
-    base = results.get("c") or results.get("python") or []
-    for i, (name, raw, _) in enumerate(base):
-        line = f"{name:<28}{raw:>8.0f}"
-        for core in ("c", "python"):
-            if core in results:
-                _, r, ins = results[core][i]
-                line += f"{ins:>9.0f}{ins / r:>6.1f}x" if core == "c" else f"{ins:>13.0f}{ins / r:>6.1f}x"
-        print(line)
+    print("\n".join(per_lock_table(a.n, a.rounds)))
 
 
 if __name__ == "__main__":

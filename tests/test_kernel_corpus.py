@@ -4,6 +4,7 @@ classes, verbatim; mail threads merge into loops; names that differ only in ``#N
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,13 @@ TABLE = [
     ('kernel-corpus', '043', 1, 'invalid_wait_context', ['&n->list_lock']),
     ('kernel-corpus', '044', 1, 'held_lock_at_exit', ['&sig->cred_guard_mutex']),
     ('kernel-corpus', '045', 1, 'invalid_wait_context', ['&n->list_lock']),
+    ('kernel-corpus', '046', 1, 'circular_dependency', ['sk_lock-AF_BLUETOOTH-BTPROTO_RFCOMM', 'rfcomm_mutex', '&d->lock']),
+    ('kernel-corpus', '047', 1, 'circular_dependency', ['cpu_hotplug_lock', '&rq->lock']),
+    ('kernel-corpus', '048', 1, 'circular_dependency', ['(memory_chain).rwsem', 'ksm_thread_mutex/1']),
+    ('kernel-corpus', '049', 1, 'circular_dependency', ['crypto_alg_sem', '(crypto_chain).rwsem']),
+    ('kernel-corpus', '050', 1, 'recursive_locking', ['&zio->io_lock']),
+    ('kernel-corpus', '051', 1, 'circular_dependency', ['s_active#28', 'pools_lock']),
+    ('kernel-corpus', '052', 1, 'circular_dependency', ['&param->lock', '&param->fault_param->lock', 'pasid_mutex']),
     ('kernel-splats', '001', 1, 'circular_dependency', ['cpu_hotplug_lock.rw_sem', 'slab_mutex', 'kn->count#60']),
     ('kernel-splats', '008', 1, 'bad_unlock_balance', ['&q->q_usage_counter(queue)']),
     ('kernel-splats', '016', 1, 'inconsistent_lock_state', ['kn->active#5']),
@@ -128,6 +136,20 @@ def test_interleaved_lines_of_another_task_are_dropped_by_caller_id():
         "&wg->static_identity.lock"]
 
 
+def test_interleaved_lines_without_caller_ids_are_dropped_by_their_shape():
+    """047: a might_sleep report printed into the lockdep report, line by line, with no caller ids."""
+    rc, out = splat_json(str(corpus_file("kernel-corpus", "047")))
+    (r,) = out["reports"]
+    assert (r["task"], r["raw_held"]) == ("l_0-0/730", ["&cpuset_rwsem", "&p->pi_lock", "&rq->lock"])
+    first, closing = r["edges"]
+    assert first["stack"][:3] == ["_raw_spin_lock+0x64/0x80", "__schedule+0x108/0x910", "schedule+0x7c/0x108"]
+    assert len(first["stack"]) == 17 and first["stack"][-1] == "ret_from_fork+0x10/0x18"
+    assert closing["stack"][:3] == ["__lock_acquire+0x11a0/0x1550", "lock_acquire+0xf8/0x460", "cpus_read_lock+0x68/0x130"]
+    assert closing["by"] == ["static_key_enable", "__sched_setscheduler"]
+    foreign = {"dump_backtrace+0x0/0x1f0", "show_stack+0x2c/0x38", "cpus_read_lock+0x2c/0x130", "0x0"}
+    assert foreign.isdisjoint(first["stack"] + closing["stack"])
+
+
 def test_a_report_printed_twice_is_merged_and_counted():
     path = str(corpus_file("kernel-corpus", "015"))
     rc, out = splat_json(path)
@@ -168,6 +190,13 @@ def test_loops_names_the_alias_it_applied_and_the_cross_release_edges():
     assert 'alias: &mm->mmap_sem = &mm->mmap_lock (5.8: da1c55f1b272 "mmap locking API: rename mmap_sem to mmap_lock")' \
         in text
     assert "(signal: cross-release)" in text
+
+
+def test_every_applied_alias_names_its_commit_and_unsourced_ones_are_not_applied():
+    from lockdep.kernel.aliases import ALIASES, UNVERIFIED, apply_aliases
+
+    assert all(re.match(r"\d+\.\d+: [0-9a-f]{12} \"", why) for _, why in ALIASES.values())
+    assert [apply_aliases(old) for old in UNVERIFIED] == list(UNVERIFIED)  # (cpu_chain).rwsem stays itself
 
 
 def test_dept_report_merges_into_loops_as_wait_dependencies():

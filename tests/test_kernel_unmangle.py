@@ -18,6 +18,8 @@ SOURCES = [FIX / "kernel-splats" / "001-slabinfo-cpuhotplug-kn-count-5.5.txt",
 # the clean text of each report: what the reader sees once the mangling of its source is undone
 CLEAN = [unmangle(p.read_text().splitlines()).texts for p in SOURCES]
 
+ALIEN = ["irq event stamp: 150", " dump_backtrace+0x0/0x1f0", "CPU: 5 PID: 731 Comm: l_3-1",
+         "Hardware name: ARM Juno development board (r2) (DT)", " show_stack+0x2c/0x38", "0x0"]
 QUOTES = ["", ">", "> ", ">> ", "> > ", ">>  > ", "> >> "]
 PREFIXES = ["", "<4>", "kernel: ", "Nov 30 05:08:09 vm kernel: ", "kern  :warn  : ", "2016-03-26T20:52:22.526357+00:00 h kernel: "]
 
@@ -48,18 +50,24 @@ def mangled(draw):
     stamp = draw(st.sampled_from(["", "[{t:12.6f}] ", "[{t:12.6f}][ T4711] ", "[{t:.6f}][T75672] ", "[ ] ", "[{t:12.6f} ] "]))
     level = draw(st.sampled_from(PREFIXES))
     foreign = draw(st.booleans()) and "T" in stamp
+    # without caller ids: lines of another report (047's might_sleep dump) inside a circular report
+    alien = "T" not in stamp and draw(st.booleans())
+    inside = False
     out = []
     for n, x in enumerate(lines):
         line = level + stamp.format(t=12.0 + n / 1000) + x
         out.append(line)
         if foreign and n % 7 == 3:  # another task's line in the middle of the report
             out.append(level + f"[{12.0 + n / 1000:12.6f}][ T6508] -> #9 (other_lock){{+.+.}}:")
+        inside = (inside or "circular locking dependency detected" in x) and "stack backtrace:" not in x
+        if alien and inside and n % 5 == 2 and not x.endswith("at:"):
+            out.append(level + stamp.format(t=12.0 + n / 1000) + ALIEN[n % len(ALIEN)])
     out = ["[    0.000000] Booting Linux", "random noise"] + out + ["[   99.000000] more noise"]
     quote = draw(st.sampled_from(QUOTES))
     if quote:
         out = ["On Mon, someone wrote:"] + [quote + x for x in out]
         # a re-wrapped mail of an interleaved log is left out: a wrapped tail has lost its caller id
-        width = None if foreign else draw(st.one_of(st.none(), st.integers(72, 80)))
+        width = None if foreign or alien else draw(st.one_of(st.none(), st.integers(72, 80)))
         if width:
             head = len(quote) + len(level) + len(stamp.format(t=12.0))
             out = [y for x in out for y in wrap(x, width, head + len(x[head:]) - len(x[head:].lstrip()))]

@@ -191,3 +191,16 @@ def test_starts_under_warnings_as_errors_with_lockdep_imported_at_startup(tmp_pa
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     assert "1 passed" in p.stdout
     assert "PytestAssertRewriteWarning" not in p.stdout + p.stderr
+
+
+def test_locks_created_when_the_conftest_imports_the_library_are_checked(suite: pytest.Pytester):
+    """A conftest that imports the library under test (tqdm's does) runs before pytest_configure:
+    lockdep starts earlier, so the library's module-level locks are instrumented too."""
+    suite.makepyfile(mylib="import threading\n\nregistry_lock = threading.Lock()\nio_lock = threading.Lock()\n",
+                     conftest="import mylib  # noqa: F401\n",
+                     test_lib="import mylib\n\n\ndef test_a():\n    with mylib.registry_lock:\n"
+                              "        with mylib.io_lock:\n            pass\n\n\ndef test_b():\n"
+                              "    with mylib.io_lock:\n        with mylib.registry_lock:\n            pass\n")
+    result = run_suite(suite, "--lockdep", "test_lib.py")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*mylib.registry_lock and mylib.io_lock are taken in opposite orders*"])

@@ -37,6 +37,8 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
     "stop_then_join_mixed.py",  # the same, after joins of emitters (one thread class) that never waited
     "pool_finalizer_other_instance.py",  # a dead pool's finalizer, inside a live pool's critical section
+    "rwlock_lightswitch.py",  # readers' group holds (under the readers' lock) and a writer's (alone)
+    "lock_taken_in_its_owners_init.py",  # a constructor logs under its object's still private lock
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)
@@ -115,6 +117,18 @@ def test_an_interrupt_inside_the_bookkeeping_of_a_condition_wait_leaves_the_lock
                       f"    assert c.acquire(blocking=False)\n    print('interrupted cleanly')\n")
     p = run(["-m", "lockdep", str(script)])
     assert p.returncode == 0 and "interrupted cleanly" in p.stdout, p.stderr
+
+
+def test_waiting_for_a_handed_off_lock_while_holding_what_its_releaser_needs(tmp_path):
+    found, err = lockdep("handoff_waiter_holds_what_releaser_needs.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", ["(release)round_.done",
+                                                     "handoff_waiter_holds_what_releaser_needs.state_lock"])]
+    assert "handoff_waiter_holds_what_releaser_needs.py:25 in round_" in err  # the wait under the lock
+
+
+def test_a_shared_object_that_logs_under_its_lock_read_by_a_log_handler(tmp_path):
+    found, _ = lockdep("shared_object_logs_under_its_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", ["Attributes._lock", "Handler.lock"])]
 
 
 def test_a_plain_lock_leaked_by_an_ended_thread_is_held_at_exit(tmp_path):

@@ -71,7 +71,10 @@ SUITES = [
           # tests_synchronisation.py (monitor thread with a fake clock) hangs here with or without lockdep
           ("tests/tests_tqdm.py", "tests/tests_concurrent.py",
            "tests/tests_rlock.py", "tests/tests_contrib_logging.py"),
-          ("-o", "addopts=", "-W", "error", "-o", "asyncio_mode=strict")),
+          ("-o", "addopts=", "-W", "error", "-o", "asyncio_mode=strict",
+           # leaks tqdm's global lock (refresh raises between acquire and release); process_map then
+           # hangs whenever a callback is late, with or without lockdep (repros/tqdm_slow_callbacks_probe.py)
+           "--deselect", "tests/tests_tqdm.py::test_deprecated_gui")),
     Suite("fasteners-rw", "fasteners", "0.20", ("pytest==9.2.0", "pytest-timeout==2.4.0", "diskcache==5.6.3",
                                                 "more-itertools==11.2.1"),
           # test_eventlet.py needs eventlet (monkey-patching, not threads)

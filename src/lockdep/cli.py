@@ -35,7 +35,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     outputs.check(args.sarif, args.html)
     known = baseline.from_args(args)  # --baseline: known findings are suppressed
-    v = Validator(chain_cache=not args.no_chain_cache)
+    v = Validator(chain_cache=not args.no_chain_cache, complete=args.complete)
     from .store import hooks as store_hooks  # --db: lock history across runs
 
     store = store_hooks.attach(args, v, "replay")
@@ -88,6 +88,10 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
                    "one graph, each file its own tasks")
     p.add_argument("--json", action="store_true", help="print findings as JSON (docs/trace-format.md)")
     p.add_argument("--first", action="store_true", help="stop after the first finding, as the kernel does")
+    p.add_argument("--complete", action="store_true",
+                   help="do not copy the kernel's known false negatives (a strong path through a class first "
+                        "reached over a weak edge; edges only from the first held lock); findings modern "
+                        "lockdep would miss are labelled")
     p.add_argument("--hide-guarded", action="store_true",
                    help="hide cycles whose every edge was taken under one common outer (gate) lock")
     p.add_argument("--format", choices=("jsonl", "ftrace"), default="jsonl",

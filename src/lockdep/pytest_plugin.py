@@ -33,6 +33,7 @@ _RUNTIME = pytest.StashKey[Any]()
 _MODE = pytest.StashKey[str]()
 _SEEN = pytest.StashKey[int]()  # findings already charged to a test
 _CHARGED = pytest.StashKey[list]()  # (nodeid, finding), in order
+_EARLY = pytest.StashKey[Any]()  # the options known before the full parse
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,19 +55,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_history_options(group)
 
 
+def _opt(config: pytest.Config, dest: str) -> Any:
+    """An option's value, also before the full parse (when the conftests are loaded)."""
+    return getattr(config.stash.get(_EARLY, None) or config.option, dest, None)
+
+
 def _mode(config: pytest.Config) -> str:
-    explicit = config.getoption("lockdep_mode")
+    explicit = _opt(config, "lockdep_mode")
     ini = str(config.getini("lockdep") or "off").strip().lower()
     if explicit == "off":
         return "off"
     if explicit in MODES:
         return explicit
-    if config.getoption("--lockdep"):
+    if _opt(config, "lockdep"):
         return ini if ini in MODES else "fail"
     return ini if ini in MODES else "off"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Start before the conftest files are imported: locks they create at import time (a library
+    the conftest imports) are checked too."""
+    early_config.stash[_EARLY] = early_config.known_args_namespace
+    try:
+        _start(early_config)
+    finally:
+        del early_config.stash[_EARLY]
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if _RUNTIME not in config.stash:
+        _start(config)  # (a plugin registered after the conftests were imported)
+    if _RUNTIME in config.stash:
+        from .pytest_history import SessionHistory  # --lockdep-db, xdist workers, --lockdep-baseline
+
+        config.pluginmanager.register(SessionHistory(config, config.stash[_RUNTIME], config.stash[_MODE]),
+                                      "lockdep-history")
+
+
+def _start(config: pytest.Config) -> None:
     mode = _mode(config)
     if mode == "off":
         return
@@ -74,15 +101,15 @@ def pytest_configure(config: pytest.Config) -> None:
     from .report import outputs
     from .runtime import enable, watchdog
 
-    json_path = config.getoption("--lockdep-json") or os.environ.get("LOCKDEP_JSON")
+    json_path = _opt(config, "lockdep_json") or os.environ.get("LOCKDEP_JSON")
     try:
-        outputs.check(json_path, config.getoption("--lockdep-html"), config.getoption("--lockdep-sarif"))
+        outputs.check(json_path, _opt(config, "lockdep_html"), _opt(config, "lockdep_sarif"))
     except InputError as e:
         raise pytest.UsageError(f"lockdep: {e}") from None
-    if config.getoption("--lockdep-style"):
-        os.environ["LOCKDEP_STYLE"] = config.getoption("--lockdep-style")
+    if _opt(config, "lockdep_style"):
+        os.environ["LOCKDEP_STYLE"] = _opt(config, "lockdep_style")
     try:
-        hang = watchdog.timeout_setting(config.getoption("--lockdep-hang-timeout"), "--lockdep-hang-timeout",
+        hang = watchdog.timeout_setting(_opt(config, "lockdep_hang_timeout"), "--lockdep-hang-timeout",
                                         watchdog.DEFAULT_TIMEOUT)
     except ValueError as e:
         raise pytest.UsageError(str(e)) from None
@@ -92,9 +119,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # a deadlocked test's waits raise DeadlockError: the test fails with the report instead of hanging
     config.stash[_RUNTIME] = enable(quiet=True, summary=False, json_path=json_path, hang_timeout=hang,
                                     hang_abort=True)
-    from .pytest_history import SessionHistory  # --lockdep-db, xdist workers, --lockdep-baseline
-
-    config.pluginmanager.register(SessionHistory(config, config.stash[_RUNTIME], mode), "lockdep-history")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

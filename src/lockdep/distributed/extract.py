@@ -113,8 +113,10 @@ class Recorder(Validator):
         if prev.node != nxt.node:
             e = self.graph.edge(prev.node, nxt.node)
             made = (prev.node, nxt.node, ts.name)
-            if e is None or not e.dep & calc_dep(prev.read, nxt.read) or made not in self._made or (
-                    e.gates and how != "signal" and not e.gates <= self._gates(ts, prev, nxt)):
+            # a lock dependency already present is searched again from a new chain (check_prev_add
+            # searches before its shortcut): the merge must see it again to find the same cycles
+            if how == "acquire" or e is None or not e.dep & calc_dep(prev.read, nxt.read) or \
+                    made not in self._made or (e.gates and how != "signal" and not e.gates <= self._gates(ts, prev, nxt)):
                 self._made.add(made)
                 self._step(DEP, self._snapshot(ts), self._held(prev), self._held(nxt), how)
             else:

@@ -118,6 +118,8 @@ class Graph:
         self.nodes: list[Node] = []
         self.by_name: dict[str, int] = {}
         self.n_edges = 0
+        #: searches follow every strong path (``--complete``) instead of copying the kernel's visited quirk
+        self.complete = False
 
     # -- nodes and edges ---------------------------------------------------
     def node(self, name: str, kind: str = "mutex") -> int:
@@ -158,7 +160,8 @@ class Graph:
 
     # -- searches (kernel __bfs) ---------------------------------------------
     def search(self, root: int, root_only_xr: bool, match: Match, forward: bool = True,
-               include_root: bool = True, skip: set[Edge] | None = None) -> list[int] | None:
+               include_root: bool = True, skip: set[Edge] | None = None,
+               complete: bool | None = None) -> list[int] | None:
         """Breadth-first search along strong paths; returns root..target or None.
 
         ``only_xr`` of an entry: forwards, every path into it ends in a
@@ -166,12 +169,15 @@ class Graph:
         backwards, every path out of it starts shared (so an edge into it that
         ends in a recursive read is not strong).  Like the kernel, a class is
         marked visited the first time it is reached, even if that edge is then
-        found too weak to follow.
+        found too weak to follow.  ``complete`` (default: the graph's ``complete``) drops that quirk: a
+        class is visited once per strength, and only over an edge strong enough to follow.
         """
         if include_root and match(root, root_only_xr):
             return [root]
         nodes = self.nodes
+        complete = self.complete if complete is None else complete
         visited = {root}
+        weak: set[int] = set()  # complete: classes reached only over paths ending in a recursive read
         entries: list[tuple[int, bool, int]] = [(root, root_only_xr, -1)]
         drop, keep_n = (DEP_SR | DEP_SN, DEP_SN | DEP_EN) if forward else (DEP_SR | DEP_ER, DEP_ER | DEP_EN)
         i = 0
@@ -181,11 +187,19 @@ class Graph:
             for nxt, e in adj.items():
                 if nxt in visited or skip and e in skip:
                     continue
-                visited.add(nxt)
+                if not complete:
+                    visited.add(nxt)
                 dep = e.dep & ~drop if only_xr else e.dep
                 if not dep:
                     continue
                 child_only_xr = not (dep & keep_n)
+                if complete:
+                    if child_only_xr:
+                        if nxt in weak:
+                            continue
+                        weak.add(nxt)
+                    else:
+                        visited.add(nxt)
                 entries.append((nxt, child_only_xr, i))
                 if match(nxt, child_only_xr):
                     path = []

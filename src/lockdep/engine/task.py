@@ -14,7 +14,7 @@ class HeldLock:
     acquisition of a class (for cross-release windows)."""
 
     __slots__ = ("lock", "node", "read", "trylock", "ctx", "chain_key", "refs", "site", "stack", "line", "seq",
-                 "owner")
+                 "owner", "private")
 
     def __init__(self, lock: str, node: int, read: int, trylock: bool, ctx: int,
                  site: Any, stack: Any, line: int, seq: int):
@@ -30,10 +30,13 @@ class HeldLock:
         self.line = line
         self.seq = seq
         self.owner: Any = None  # free for live callers (the runtime reuses entries per thread)
+        #: no other task can know the lock yet (its owner is under construction): no dependency to
+        #: or from it, as it can be part of no deadlock
+        self.private = False
 
 
 class TaskState:
-    __slots__ = ("name", "held", "first_seq", "begins", "last_acq")
+    __slots__ = ("name", "held", "first_seq", "begins", "last_acq", "strong_acq")
 
     def __init__(self, name: str, seq: int):
         self.name = name
@@ -43,3 +46,6 @@ class TaskState:
         self.begins: dict[int, int] = {}
         #: node -> latest non-try acquisition (or wait) of it by this task
         self.last_acq: dict[int, HeldLock] = {}
+        #: node -> latest write or non-recursive read of it that a later recursive read replaced in
+        #: ``last_acq``: a window holding both still gets the strong dependency
+        self.strong_acq: dict[int, HeldLock] = {}

@@ -120,13 +120,22 @@ class Validator:
                  site_str: Callable[[Any], str] = str,
                  current_stack: Callable[[], list[str]] | None = None,
                  instance_key: Callable[[Any], Any] | None = None,
-                 instance_str: Callable[[Any], str] = str):
+                 instance_str: Callable[[Any], str] = str, complete: bool = False):
         """``site_str`` formats the opaque ``site`` objects of events; ``current_stack``
         (for live callers such as the Python runtime) gives the caller's stack on the
         slow path, when an acquisition without a recorded stack creates a witness.
         ``instance_key`` and ``instance_str`` identify and describe lock instances for
-        the instance-order rule (the lock's own name in a trace)."""
+        the instance-order rule (the lock's own name in a trace).
+
+        ``complete`` drops two known false negatives of the kernel (its search skips a strong path
+        through a class first reached over a weak edge; check_prevs_add adds edges only from the
+        first held non-trylock lock) and labels each finding modern lockdep would miss
+        (``details["beyond_kernel"]``)."""
         self.graph = Graph()
+        self.graph.complete = self.complete = complete
+        #: complete: edges only ``complete`` added (from a lock held below the kernel's first prev)
+        self._beyond: set = set()
+        self._past_first = False
         self.site_str = site_str
         self.current_stack = current_stack
         # Serialises the slow path (graph, chain cache, findings) between threads,
@@ -226,12 +235,19 @@ class Validator:
 
     def acquire_resolved(self, ts: TaskState, lock: Any, nid: int, read: int, trylock: bool = False,
                          context: int = 0, irqs_disabled: bool = False, site: Any = None, stack: Any = None,
-                         line: int = 0, push: bool = True) -> HeldLock:
+                         line: int = 0, push: bool = True, private: bool = False) -> HeldLock:
         """The acquisition proper, for callers that keep their own task states and class ids.
         ``push=False`` validates an attempt that is about to block without putting the lock
-        on the held stack (a live caller pushes it once the lock is really its own)."""
+        on the held stack (a live caller pushes it once the lock is really its own).
+        ``private``: no other task can know this lock yet (the runtime: taken in its owner's
+        ``__init__``): it adds no dependency, to it or from it."""
         held = ts.held
         h = HeldLock(lock, nid, read, trylock, context, site, stack, line, self.seq)
+        if private:
+            h.private = True
+            if push:
+                self._push(ts, h)
+            return h
         umask = MASK_TABLE[context * 8 + irqs_disabled * 4 + trylock * 2 + (read != 0)]
         if umask & ~self.nodes[nid].usage:
             with self.graph_lock:
@@ -243,10 +259,14 @@ class Validator:
                 self.chain_hits += 1
                 if push:
                     held.append(h)
+                if read == 2:
+                    _keep_strong(ts, nid)
                 ts.last_acq[nid] = h
                 return h
         self._push(ts, h, push)
         if not trylock:
+            if read == 2:
+                _keep_strong(ts, nid)
             ts.last_acq[nid] = h
         return h
 
@@ -262,6 +282,11 @@ class Validator:
             # softirq heads of one class would share a key (ctx 0 stays -1: the runtime's fast path uses it)
             key = hash((-1 - 2 * h.ctx, hid))
             head = True
+        if h.private:  # a chain of its own (what is taken under it is validated without it), never cached
+            h.chain_key = hash((key, "private"))
+            if push:
+                held.append(h)
+            return
         h.chain_key = key
         if not h.trylock:
             if key in self.chains:
@@ -348,6 +373,8 @@ class Validator:
             eid = self.graph.node(event, "event")
             w = HeldLock(event, eid, 0, False, 0, site, stack, line, self.seq)
             for h in list(ts.held):
+                if h.private:
+                    continue
                 if h.node == eid:
                     self._recursive(ts, w, h, waiting=True)
                     continue
@@ -370,6 +397,10 @@ class Validator:
             for nid, h in list(ts.last_acq.items()):
                 if h.seq >= start and nid != eid and (exclude is None or h.lock != exclude):
                     self._add_dependency(ts, sig, h, "signal")
+                    strong = ts.strong_acq.get(nid) if h.read == 2 else None
+                    # every mode taken in the window counts: an earlier write makes the dependency strong
+                    if strong is not None and strong.seq >= start and (exclude is None or strong.lock != exclude):
+                        self._add_dependency(ts, sig, strong, "signal")
 
     def begin(self, task: str, event: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
         self.seq += 1
@@ -418,7 +449,7 @@ class Validator:
         node = self.graph.nodes[nxt.node]
         same: HeldLock | None = None
         for h in held:
-            if h.node == nxt.node:
+            if h.node == nxt.node and not h.private:
                 if nxt.read == 2 and h.read != 0:
                     continue  # recursive read after any read: allowed
                 if node.kind == "semaphore":
@@ -436,15 +467,24 @@ class Validator:
             prev = held[i]
             if prev.ctx != nxt.ctx:
                 break
+            if prev.private:
+                continue
             self._add_dependency(ts, prev, nxt, "acquire")
             if not prev.trylock:
-                break
+                if not self.complete:
+                    break
+                self._past_first = True  # complete: below the lock where check_prevs_add stops
+        self._past_first = False
         return same is None
 
     def _add_dependency(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, how: str) -> None:
-        """check_prev_add: prev -> next, after checking it closes no strong cycle."""
+        """check_prev_add: prev -> next, after checking it closes no strong cycle.  As in the kernel,
+        check_noncircular and check_irq_usage run before the "dependency already present" shortcut: an
+        edge re-added from a new chain can close a cycle that the search made when it was first added
+        missed."""
         if prev.node == nxt.node:
             return
+        beyond = self._past_first  # an edge the kernel would not add (``complete`` only)
         g = self.graph
         b = calc_dep(prev.read, nxt.read)
         e = g.edge(prev.node, nxt.node)
@@ -452,12 +492,14 @@ class Validator:
         if e is not None and e.dep & b:
             if e.gates:
                 e.gates &= gates
+            if how == "acquire":
+                self._recheck(ts, prev, nxt, e, gates, beyond)
             if e.tasks is not None or e in self._cycle_edges:
                 self._rewitness(e, ts.name)
             return
         self.stats["graph_searches"] += 1
         path = self._find_cycle(ts, prev, nxt, how)
-        found = self._circular(ts, prev, nxt, path, how, gates) if path is not None else None
+        found = self._circular(ts, prev, nxt, path, how, gates, beyond) if path is not None else None
         if self._any_used_in and how == "acquire":
             self._check_irq_usage(ts, prev, nxt)
         if e is None:
@@ -470,10 +512,56 @@ class Validator:
             e.gates &= gates
             if e.tasks is not None:
                 e.tasks[ts.name] = self.seq
+        if beyond:
+            self._beyond.add(e)
+        else:
+            self._beyond.discard(e)
         if found is not None and path is not None:
-            self._cycle_edges.setdefault(e, []).append((found, True))
-            for a, b2 in zip(path, path[1:]):
-                self._cycle_edges.setdefault(g.edge(a, b2), []).append((found, False))
+            self._register_cycle(e, path, found)
+
+    def _recheck(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, e: Any, gates: frozenset[int],
+                 beyond: bool) -> None:
+        """check_prev_add on a dependency already present, from a new chain of held locks: the kernel
+        searches before it looks the edge up, so a cycle the first search missed (or that a later edge
+        closed unseen) is reported now.  A cycle made only of dependencies learned before this run (a
+        store, a merged graph) was reported when it was learned."""
+        if not beyond:
+            self._beyond.discard(e)
+        self.stats["graph_searches"] += 1
+        path = self._find_cycle(ts, prev, nxt, "acquire")
+        g = self.graph
+        if path is not None and self._cycle_key(path) not in self._seen and \
+                any(_learned_here(x) for x in [e] + [g.edge(a, b) for a, b in zip(path, path[1:])]):
+            self._register_cycle(e, path, self._circular(ts, prev, nxt, path, "acquire", gates, beyond))
+        if self._any_used_in and _learned_here(e):
+            self._check_irq_usage(ts, prev, nxt, again=False)
+
+    def _register_cycle(self, closing: Any, path: list[int], found: Finding | None) -> None:
+        """Remember the edges of a reported cycle, to count later sightings of it."""
+        if found is None:
+            return
+        g = self.graph
+        self._cycle_edges.setdefault(closing, []).append((found, True))
+        for a, b in zip(path, path[1:]):
+            self._cycle_edges.setdefault(g.edge(a, b), []).append((found, False))
+
+    def _beyond_kernel(self, prev: HeldLock, nxt: HeldLock, beyond: bool) -> str | None:
+        """Why modern lockdep would not report the cycle ``complete`` found for prev -> next, or None."""
+        if beyond:
+            return ("the kernel adds no dependency from a lock held below the first held non-trylock one "
+                    "(check_prevs_add)")
+        g = self.graph
+        prev_node, prev_excl = prev.node, prev.read == 0
+
+        def match(n: int, only_xr: bool) -> bool:
+            return n == prev_node and (prev_excl or not only_xr)
+
+        if g.search(nxt.node, nxt.read == 2, match, skip=self._beyond, complete=False) is not None:
+            return None
+        if g.search(nxt.node, nxt.read == 2, match, complete=False) is None:
+            return ("the kernel's search marks a class visited when a weak edge reaches it first and skips the "
+                    "strong path through it (__bfs)")
+        return "the cycle needs a dependency only --complete adds (check_prevs_add stops at the first held lock)"
 
     def _find_cycle(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, how: str) -> list[int] | None:
         """check_noncircular: a strong path next ->* prev.  A path is no deadlock when one task
@@ -601,7 +689,7 @@ class Validator:
                     path.reverse()
                     self._irq_inversion(ts, h, path, state, "backward")
 
-    def _check_irq_usage(self, ts: TaskState, prev: HeldLock, nxt: HeldLock) -> None:
+    def _check_irq_usage(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, again: bool = True) -> None:
         """A new edge must not connect an irq-safe lock (behind prev) to an irq-unsafe one (after next)."""
         g = self.graph
         used = g.accumulate_usage(prev.node, prev.read != 0, False) & USED_IN_ALL
@@ -623,7 +711,7 @@ class Validator:
         if bpath is None or state < 0:
             return
         bpath.reverse()
-        self._irq_inversion(ts, nxt, bpath + fpath, state, "edge", prev=prev)
+        self._irq_inversion(ts, nxt, bpath + fpath, state, "edge", prev=prev, again=again)
 
     # -------------------------------------------------------------- reports
     def _report(self, f: Finding, key: tuple) -> None:
@@ -672,12 +760,16 @@ class Validator:
         return {"class": node.name, "lock": str(h.lock), "usage": usage_string(node.usage), "mode": _mode(h),
                 "site": self._site(h.site), "line": h.line, "event": node.kind == "event"}
 
+    @staticmethod
+    def _cycle_key(path: list[int]) -> tuple:
+        k = path.index(min(path))
+        return (F.CIRCULAR, tuple(path[k:] + path[:k]))
+
     def _circular(self, ts: TaskState, prev: HeldLock, nxt: HeldLock, path: list[int], how: str,
-                  gates: frozenset[int]) -> Finding | None:
+                  gates: frozenset[int], beyond: bool = False) -> Finding | None:
         g = self.graph
         names = [g.name(n) for n in path]
-        k = path.index(min(path))
-        key = (F.CIRCULAR, tuple(path[k:] + path[:k]))
+        key = self._cycle_key(path)
         if key in self._seen:
             self._seen_again(key, ts.name)
             return None
@@ -708,6 +800,9 @@ class Validator:
                              "new_edge": {"from": g.name(prev.node), "to": g.name(nxt.node),
                                           "dep": dep_names(calc_dep(prev.read, nxt.read))}},
                     held=self._held_info(ts))
+        why = self._beyond_kernel(prev, nxt, beyond) if self.complete else None
+        if why is not None:
+            f.details["beyond_kernel"] = why
         self._report(f, key)
         return f
 
@@ -789,9 +884,12 @@ class Validator:
         self._report(f, (F.INCONSISTENT, node.name, bit_state(new)))
 
     def _irq_inversion(self, ts: TaskState, h: HeldLock, path: list[int], state: int, how: str,
-                       prev: HeldLock | None = None) -> None:
+                       prev: HeldLock | None = None, again: bool = True) -> None:
         g = self.graph
         names = [g.name(n) for n in path]
+        key = (F.IRQ_INVERSION, tuple(names), state)
+        if not again and key in self._seen:
+            return  # the re-check of an existing edge (check_prev_add) counts no second sighting
         safe, unsafe = g.nodes[path[0]], g.nodes[path[-1]]
         chain, lines = [], {h.line}
         for a, b in zip(path, path[1:]):
@@ -815,7 +913,7 @@ class Validator:
                              "unsafe_registered": uw.to_dict() if uw else None,
                              "chain": chain, "stack": self._stack(h.stack)},
                     held=self._held_info(ts))
-        self._report(f, (F.IRQ_INVERSION, tuple(names), state))
+        self._report(f, key)
 
     def _bad_unlock(self, ts: TaskState, lock: str, info: LockInfo, site: Any, stack: Any, line: int) -> None:
         name = info.cls
@@ -851,6 +949,20 @@ class Validator:
             **self.stats,
             "limits_reached": list(self.limits_reached),
         }
+
+
+def _learned_here(e: Any) -> bool:
+    """The dependency was learned from this validator's events (one loaded from a store or merged in
+    carries no witness, or one made before the first event)."""
+    return e is not None and e.witness is not None and e.witness.seq > 0
+
+
+def _keep_strong(ts: TaskState, nid: int) -> None:
+    """A recursive read replaces the task's latest acquisition of the class: keep an earlier write or
+    plain read of it, whose dependency in a cross-release window is the strong one."""
+    old = ts.last_acq.get(nid)
+    if old is not None and old.read != 2:
+        ts.strong_acq[nid] = old
 
 
 def _mode(h: HeldLock) -> str:

@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 from ..engine.findings import (BAD_UNLOCK, CIRCULAR, HELD_AT_EXIT, HELD_FREED, INCONSISTENT, IRQ_INVERSION,
                                RECURSIVE)
 from .aliases import apply_aliases
+from .interleave import own_lines
 from .unmangle import Unmangled, rejoin, unmangle
 
 # kinds only kernel reports have
@@ -228,7 +229,7 @@ def parse_text(lines: Iterable[str], file: str) -> tuple[list[Splat], list[Splat
     errors: list[SplatError] = []
     for n, (i, kind, title) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(clean)
-        body = _own_lines(ul, i, end)
+        body = _own_lines(ul, i, end, kind)
         # a report starts at its "====" rule, one line above the title
         first = i if i == 0 or not _RULE.match(clean[i - 1]) else i - 1
         no = ul.numbers[first]
@@ -242,8 +243,9 @@ def parse_text(lines: Iterable[str], file: str) -> tuple[list[Splat], list[Splat
 _RULE = re.compile(r"^\s*=+\s*$")
 
 
-def _own_lines(ul: Unmangled, i: int, end: int) -> list[str]:
-    """The report's lines: other tasks' and CPUs' lines (by caller id) dropped, the title's indent removed."""
+def _own_lines(ul: Unmangled, i: int, end: int, kind: str) -> list[str]:
+    """The report's lines: other tasks' and CPUs' lines dropped (by caller id, else by the shape of lockdep's
+    lines), the title's indent removed."""
     cid = ul.cids[i]
     body = ul.texts[i:end]
     if cid is not None:
@@ -252,6 +254,8 @@ def _own_lines(ul: Unmangled, i: int, end: int) -> list[str]:
     indent = title[: len(title) - len(title.lstrip())]
     if indent:
         body = [t[len(indent):] if t.startswith(indent) else t for t in body]
+    if cid is None and kind == CIRCULAR and "Circular dependency has been detected" not in title:
+        body = own_lines(body)
     return body
 
 

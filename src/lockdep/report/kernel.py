@@ -128,6 +128,8 @@ def render_circular(f: Finding) -> list[str]:
     if f.guarded_by:
         out += ["", f"every edge of this cycle was taken while holding ({f.guarded_by}) exclusively: "
                     "the cycle cannot deadlock as long as that lock is always taken first."]
+    if d.get("beyond_kernel"):
+        out += ["", f"--complete: modern lockdep would miss this: {d['beyond_kernel']}."]
     return out
 
 

@@ -209,6 +209,8 @@ def _circular(f: Finding) -> list[str]:
     if f.guarded_by:
         out += ["", f"Every step of this cycle ran while holding {f.guarded_by}: it cannot deadlock as long as "
                     f"{f.guarded_by} is always taken first."]
+    if f.details.get("beyond_kernel"):
+        out += ["", f"--complete: modern lockdep would miss this: {f.details['beyond_kernel']}."]
     return out + _held_lines(f)
 
 

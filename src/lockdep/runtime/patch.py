@@ -22,7 +22,7 @@ from ..engine.graph import Node
 from ..engine.task import HeldLock
 from ..engine.usage import MASK_TABLE
 from . import on_import, primitives, sites, watchdog
-from .state import _WRAPPER_CODE, QUIET_IMPORTS, Runtime, ThreadState
+from .state import _WRAPPER_FILES, QUIET_IMPORTS, Runtime, ThreadState
 
 _LOCKDEP_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -259,6 +259,7 @@ def _sem_init(self: Any, value: int = 1) -> None:
     rt = primitives.current
     self._ld_node = rt.class_for(_getframe(1), "semaphore") if rt is not None and value == 1 else -1
     self._ld_entry = None
+    self._ld_born = None
 
 
 def _sem_acquire(self: Any, blocking: bool = True, timeout: float | None = None) -> bool:
@@ -573,42 +574,27 @@ on_import.when_imported("concurrent.futures.thread", _futures_thread_imported, _
 on_import.when_imported("logging", lambda module: None, _quietly)
 
 
-class _CSlowPath:
-    """What the C core calls back on its slow path (``acquire``/``release``): the runtime's.
-    Bridge until _speedups.c calls ``watchdog.block_on_lock`` for a contended acquisition
-    itself: a blocking acquisition on the slow path first waits, registered with the hang
-    watchdog, until the lock is free, then lets the C core take it."""
-
-    def __init__(self, rt: Runtime):
-        self.rt = rt
-        self.release = rt.release
-
-    def __getattr__(self, name: str) -> Any:  # any other callback the C core looks up: the runtime's
-        return getattr(self.rt, name)
-
-    def acquire(self, lock: Any, frame: Any, trylock: bool = False, **kwargs: Any) -> Any:
-        h = self.rt.acquire(lock, frame, trylock, **kwargs)
-        wd = watchdog.current
-        if wd is not None and not trylock:
-            try:
-                wd.block_on_lock(lock, frame, pushed=True)
-                lock._block.release()  # free now: the C core takes it next
-            except BaseException:
-                self.rt.release(lock)
-                raise
-        return h
+def _bind_c_core(rt: Runtime, core: Any) -> None:
+    """Attach the C core to ``rt``: the chain cache becomes the C core's set of 64-bit keys
+    (the engine adds to it on its slow path, the C fast path reads it), and the runtime tells
+    the C core when its thread map changes (it caches each thread's state in a thread-local)."""
+    v = rt.validator
+    if not isinstance(v.chains, core.ChainSet):
+        v.chains = core.ChainSet(v.chains)
+        rt.fast_acquire = rt._make_fast_acquire()  # the Python fast path reads the same set
+    try:
+        core.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_FILES, HeldLock, ThreadState, Node,
+                  MASK_TABLE[0], rt.trace is None, rt.handoff, watchdog)
+    except RuntimeError:
+        return  # a subinterpreter: the main interpreter owns the C core; locks here stay plain
+    rt.threads_changed = core.threads_changed
 
 
 def install(rt: Runtime) -> None:
     global _fork_hooks_registered
     primitives.current = rt
     if primitives._speedups is not None:
-        v = rt.validator
-        try:
-            primitives._speedups.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_CODE, HeldLock,
-                                      ThreadState, Node, MASK_TABLE[0], rt.trace is None)
-        except RuntimeError:
-            pass  # a subinterpreter: the main interpreter owns the C core; locks here stay plain
+        _bind_c_core(rt, primitives._speedups)
     for (owner, name), new in PATCHES.items():
         setattr(owner, name, new)
     _wrap_existing_finalizers()

@@ -58,6 +58,9 @@ class _LockCommon:
         self._ld_id = None
         self._ld_entry = None
         self._ld_reentrant = self._ld_owner_bound
+        # created in an __init__: private to its owner while that __init__ runs (state.acquire)
+        self._ld_born = (frame.f_code, _get_ident()) if frame is not None and frame.f_code.co_name == "__init__" \
+            else None
         rt = current
         self._ld_node = rt.class_for(frame, self._ld_kind) if rt is not None else -1
 
@@ -70,7 +73,7 @@ class _PyLockBase:
     For a reentrant lock (``_ld_owner_bound``) only the outermost acquisition and the
     final release are lock events."""
 
-    __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "_ld_reentrant", "__weakref__")
+    __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "_ld_reentrant", "_ld_born", "__weakref__")
     _ld_owner_bound = False
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
@@ -136,8 +139,9 @@ class Lock(_LockCommon, _Base):
     __slots__ = ()
     __module__ = "threading"  # it stands in for threading.Lock (CPython checks threading.__all__ by module)
 
-    def __init__(self) -> None:
-        self._ld_init(_allocate_lock(), _getframe(1))
+    if _speedups is None:  # (the C core's Lock() is built in C: no bytecode runs in it, as in CPython's)
+        def __init__(self) -> None:
+            self._ld_init(_allocate_lock(), _getframe(1))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if sys.version_info >= (3, 13):  # as CPython's: threading.Lock cannot be subclassed since 3.13

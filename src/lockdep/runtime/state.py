@@ -43,6 +43,13 @@ class ThreadState(TaskState):
         self.thread_event: str | None = None
 
 
+class LiveValidator(Validator):
+    """The runtime's validator.  Its event counter is a slot, so the C core's fast path
+    bumps it without a dictionary lookup."""
+
+    __slots__ = ("seq",)
+
+
 class TraceWriter:
     """Writes the event stream in the trace format, one JSON object per line."""
 
@@ -66,9 +73,9 @@ class TraceWriter:
 
 class Runtime:
     def __init__(self, on_finding: Callable[[Finding], None] | None = None, trace: IO[str] | None = None):
-        self.validator = Validator(on_finding=on_finding, site_str=sites.site_str,
-                                   current_stack=sites.current_stack, instance_key=self.lock_id,
-                                   instance_str=instance_str)
+        self.validator = LiveValidator(on_finding=on_finding, site_str=sites.site_str,
+                                       current_stack=sites.current_stack, instance_key=self.lock_id,
+                                       instance_str=instance_str)
         self.threads: dict[int, ThreadState] = {}
         self.exited: dict[int, tuple[str, int]] = {}  # ident -> name and native id of the thread that exited
         self.async_tasks: dict[int, ThreadState] = {}
@@ -84,6 +91,8 @@ class Runtime:
         self.handoff: set[int] = set()
         #: id(lock) -> [waiters, window start] of the locks of hand-off classes being waited for
         self.lock_waits: dict[int, list[int]] = {}
+        #: id of a hand-off lock held now -> class node under which it was taken (-1: none)
+        self.holds: dict[int, int] = {}
         #: plain locks still held by threads that ended: id(lock) -> (thread, entry, lock)
         self.orphans: dict[int, tuple[str, HeldLock, Any]] = {}
         #: how long a thread may wait for a Lock it holds itself before that is a self-deadlock
@@ -93,6 +102,8 @@ class Runtime:
         v.hold_back = self._held_back
         #: (creation key, name) -> node id of a class a store knows, or None (set by history.start)
         self.adopt: Callable[[tuple, str], int | None] | None = None
+        #: called after every change to ``threads`` (the C core caches each thread's state)
+        self.threads_changed: Callable[[], None] = _nothing
 
         self.fast_acquire = self._make_fast_acquire()
 
@@ -106,12 +117,13 @@ class Runtime:
         v = self.validator
         chains = v.chains
         nodes = v.graph.nodes
-        wrapper_code = _WRAPPER_CODE
+        wrapper_files = _WRAPPER_FILES
         usage_needed = MASK_TABLE[0]  # process context, interrupts enabled, blocking, exclusive
+        head_keys: dict[int, int] = {}  # class -> key of the chain it heads (a constant: no tuple to hash)
 
         def fast_acquire(lock: Any, frame: FrameType) -> bool:
             ts = threads_get(get_ident())
-            if ts is None or ts.ctx or self.trace is not None:
+            if ts is None or ts.ctx or self.trace is not None or lock._ld_born is not None:
                 return False
             nid = lock._ld_node
             if nodes[nid].usage & usage_needed != usage_needed:
@@ -123,22 +135,31 @@ class Runtime:
                     return False
                 key = hash((top.chain_key, nid << 2))
             else:
-                key = hash((-1, nid << 2))
+                key = head_keys.get(nid)
+                if key is None:
+                    key = head_keys[nid] = hash((-1, nid << 2))
             if key not in chains:
                 return False
             code = frame.f_code
-            if wrapper_code.get(code, True):
-                return False
-            v.seq += 1
+            lasti = frame.f_lasti
             h = lock._ld_entry
             if h is not None and h.refs == 0 and h.owner is ts:
-                # this thread's previous entry for the lock, off the stack: reuse it
-                h.site = (code, frame.f_lasti)
+                # this thread's previous entry for the lock, off the stack: reuse it (and its
+                # site, when the lock is taken where it was last time)
+                site = h.site
+                if site[0] is not code or site[1] != lasti:
+                    if wrapper_files.get(code.co_filename, True):
+                        return False
+                    h.site = (code, lasti)
+                v.seq += 1
                 h.seq = v.seq
                 h.node = nid
                 h.refs = 1
             else:
-                h = lock._ld_entry = HeldLock(lock, nid, 0, False, 0, (code, frame.f_lasti), None, 0, v.seq)
+                if wrapper_files.get(code.co_filename, True):
+                    return False
+                v.seq += 1
+                h = lock._ld_entry = HeldLock(lock, nid, 0, False, 0, (code, lasti), None, 0, v.seq)
                 h.owner = ts
             h.chain_key = key
             held.append(h)
@@ -205,6 +226,7 @@ class Runtime:
             name = f"{name}/{ident}"
         ts = ThreadState(name, self.validator.seq, ident)
         self.threads[ident] = ts
+        self.threads_changed()
         self.validator.tasks[name] = ts
         return ts
 
@@ -222,6 +244,7 @@ class Runtime:
             self.trace.write(op="task_exit", task=ts.name)
         self.validator.task_exit(ts.name)
         self.threads.pop(ts.ident, None)
+        self.threads_changed()
         self.exited[ts.ident] = (ts.name, get_native_id())  # the name of what the thread still runs
 
     # ----------------------------------------------------- asyncio tasks
@@ -313,10 +336,11 @@ class Runtime:
                 ts: ThreadState | None = None, push: bool = True) -> Any:
         """The slow path of an acquisition by the calling thread (or by the asyncio task ``ts``);
         ``push=False`` validates an attempt that is about to block."""
-        if lock._ld_node in self.handoff:
-            return None  # no owner, no order: only waits for its release count
         if ts is None:
             ts = self.threads.get(get_ident()) or self.thread()
+        if lock._ld_node in self.handoff:
+            self._hold(ts, lock)
+            return None  # no owner, no order: only waits for its release count
         if frame is None:  # called from C with no Python frame
             frame = sys._getframe(1)
         ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
@@ -326,16 +350,23 @@ class Runtime:
             # object's own lock (a pool's finalizer), which no live code can be holding
             ctx = PROCESS
         code = frame.f_code
-        inner = _WRAPPER_CODE.get(code)
+        inner = _WRAPPER_FILES.get(code.co_filename)
         if inner is None:
-            inner = _WRAPPER_CODE[code] = sites.is_wrapper(code.co_filename)
+            inner = _WRAPPER_FILES[code.co_filename] = sites.is_wrapper(code.co_filename)
         if inner:  # taken by a stdlib primitive (Condition, Queue, ...): the site is its user
             frame = _outside_wrappers(frame)
             code = frame.f_code
         site = (code, frame.f_lasti)
+        private = False
+        born = getattr(lock, "_ld_born", None)
+        if born is not None:
+            private = _under_construction(lock, born, frame)
+            if not private:
+                lock._ld_born = None  # its owner's __init__ is over (or another thread has it): shared
         if self.trace is not None and push:
             self._trace_acquire(ts, lock, site, trylock, subclass, ctx)
-        return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push)
+        return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push,
+                                               private=private)
 
     def acquire_blocking(self, lock: Any, frame: FrameType | None) -> bool:
         """A blocking acquisition that found the lock taken: validate the attempt before
@@ -414,8 +445,20 @@ class Runtime:
             raise
         return True
 
-    def _release_event(self, nid: int) -> str:
-        return f"(release){self.validator.graph.name(nid)}"
+    def _hold(self, ts: ThreadState, lock: Any) -> None:
+        """A lock of a hand-off class is taken: remember under which lock class (the innermost
+        the taker holds), since a release ends that hold."""
+        self.holds[id(lock)] = ts.held[-1].node if ts.held else -1
+
+    def _release_event(self, lock: Any, release: bool = False) -> str:
+        """The event a waiter for ``lock`` waits for: the end of its current hold.  Holds taken
+        under different locks end in different events: a readers-writer lock's readers' group
+        (taken and released under the readers' lock) is not the writer (alone), so a reader that
+        waits for the writer under the readers' lock waits for no release that needs it."""
+        g = self.validator.graph
+        under = self.holds.pop(id(lock), -1) if release else self.holds.get(id(lock), -1)
+        name = f"(release){g.name(lock._ld_node)}"
+        return name if under < 0 else f"{name} taken under {g.name(under)}"
 
     def _wait_release(self, ts: ThreadState, lock: Any, frame: FrameType) -> bool:
         """A lock of a hand-off class is taken: wait for its release, the cross-release way."""
@@ -424,8 +467,9 @@ class Runtime:
             w = self.lock_waits[id(lock)] = [0, self.validator.seq]
         w[0] += 1
         try:
-            self.wait(ts, self._release_event(lock._ld_node), frame)
+            self.wait(ts, self._release_event(lock), frame)
             self._take(ts, lock, frame, push=False)
+            self._hold(ts, lock)
         finally:
             w[0] -= 1
             if not w[0]:
@@ -503,8 +547,9 @@ class Runtime:
         nid = lock._ld_node
         if nid in self.handoff:
             w = self.lock_waits.get(id(lock))
+            event = self._release_event(lock, release=True)
             if w is not None:  # someone waits: what the releaser did meanwhile comes before the release
-                self.signal(ts, self._release_event(nid), since=w[1], frame=sys._getframe(1))
+                self.signal(ts, event, since=w[1], frame=sys._getframe(1))
             return
         held = ts.held
         if held and held[-1].lock is lock:
@@ -530,7 +575,7 @@ class Runtime:
     # ---------------------------------------------------------- waits
     def wait(self, ts: ThreadState, event: str, frame: FrameType | None) -> None:
         """``ts`` blocks until ``event``: every lock it holds comes before the event."""
-        if frame is not None and _WRAPPER_CODE.get(frame.f_code, True):
+        if frame is not None and _WRAPPER_FILES.get(frame.f_code.co_filename, True):
             frame = _outside_wrappers(frame)
         site = (frame.f_code, frame.f_lasti) if frame is not None else None
         self._wait(ts, event, site)
@@ -593,9 +638,16 @@ class Runtime:
                 ts.held.clear()
                 self.threads.pop(ident, None)
                 self.validator.tasks.pop(ts.name, None)
+        self.threads_changed()
 
 
-_WRAPPER_CODE: dict[Any, bool] = {}
+#: file name of code that took a lock -> whether it is a stdlib wrapper (Condition, Queue...):
+#: keyed by file, not by code object, whose hash is recomputed on every look-up
+_WRAPPER_FILES: dict[str, bool] = {}
+
+
+def _nothing() -> None:
+    pass
 
 
 def _distinct(name: str, taken: Any) -> str:
@@ -606,6 +658,24 @@ def _distinct(name: str, taken: Any) -> str:
         n += 1
         name = f"{base}#{n}"
     return name
+
+
+def _under_construction(lock: Any, born: tuple, frame: FrameType | None) -> bool:
+    """``lock`` was created in an ``__init__`` (``born``: its code and thread): is that ``__init__``
+    still running on this thread, for the object that holds the lock?  Then nobody else can know
+    the lock yet: a lock taken by its owner's constructor (which may log, or build other objects
+    under it) can be part of no deadlock."""
+    code, ident = born
+    if ident != get_ident():
+        return False
+    f, depth = frame, 0
+    while f is not None and depth < 32:
+        if f.f_code is code:
+            attrs = getattr(f.f_locals.get("self"), "__dict__", None)
+            return type(attrs) is dict and any(v is lock or getattr(v, "_lock", None) is lock
+                                               for v in attrs.values())
+        f, depth = f.f_back, depth + 1
+    return False
 
 
 def _outside_wrappers(frame: FrameType) -> FrameType:

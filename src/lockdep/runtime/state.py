@@ -91,8 +91,8 @@ class Runtime:
         self.handoff: set[int] = set()
         #: id(lock) -> [waiters, window start] of the locks of hand-off classes being waited for
         self.lock_waits: dict[int, list[int]] = {}
-        #: id of a hand-off lock held now -> class node under which it was taken (-1: none)
-        self.holds: dict[int, int] = {}
+        #: id of a hand-off lock held now -> (class node under which it was taken (-1: none), seq then)
+        self.holds: dict[int, tuple[int, int]] = {}
         #: plain locks still held by threads that ended: id(lock) -> (thread, entry, lock)
         self.orphans: dict[int, tuple[str, HeldLock, Any]] = {}
         #: how long a thread may wait for a Lock it holds itself before that is a self-deadlock
@@ -339,7 +339,8 @@ class Runtime:
         if ts is None:
             ts = self.threads.get(get_ident()) or self.thread()
         if lock._ld_node in self.handoff:
-            self._hold(ts, lock)
+            if push:  # (not an attempt validated before it blocks: the lock is not its own yet)
+                self._hold(ts, lock)
             return None  # no owner, no order: only waits for its release count
         if frame is None:  # called from C with no Python frame
             frame = sys._getframe(1)
@@ -448,7 +449,7 @@ class Runtime:
     def _hold(self, ts: ThreadState, lock: Any) -> None:
         """A lock of a hand-off class is taken: remember under which lock class (the innermost
         the taker holds), since a release ends that hold."""
-        self.holds[id(lock)] = ts.held[-1].node if ts.held else -1
+        self.holds[id(lock)] = (ts.held[-1].node if ts.held else -1, self.validator.seq)
 
     def _release_event(self, lock: Any, release: bool = False) -> str:
         """The event a waiter for ``lock`` waits for: the end of its current hold.  Holds taken
@@ -456,9 +457,9 @@ class Runtime:
         (taken and released under the readers' lock) is not the writer (alone), so a reader that
         waits for the writer under the readers' lock waits for no release that needs it."""
         g = self.validator.graph
-        under = self.holds.pop(id(lock), -1) if release else self.holds.get(id(lock), -1)
+        under = (self.holds.pop(id(lock), None) if release else self.holds.get(id(lock))) or (-1, 0)
         name = f"(release){g.name(lock._ld_node)}"
-        return name if under < 0 else f"{name} taken under {g.name(under)}"
+        return name if under[0] < 0 else f"{name} taken under {g.name(under[0])}"
 
     def _wait_release(self, ts: ThreadState, lock: Any, frame: FrameType) -> bool:
         """A lock of a hand-off class is taken: wait for its release, the cross-release way."""
@@ -547,9 +548,12 @@ class Runtime:
         nid = lock._ld_node
         if nid in self.handoff:
             w = self.lock_waits.get(id(lock))
+            taken = self.holds.get(id(lock), (-1, 0))[1]
             event = self._release_event(lock, release=True)
-            if w is not None:  # someone waits: what the releaser did meanwhile comes before the release
-                self.signal(ts, event, since=w[1], frame=sys._getframe(1))
+            if w is not None:  # someone waits: what the holder did meanwhile comes before the release
+                # (since it took the lock: what it did before, its own wait for it included, is no
+                # part of the hold this release ends)
+                self.signal(ts, event, since=max(w[1], taken), frame=sys._getframe(1))
             return
         held = ts.held
         if held and held[-1].lock is lock:

@@ -14,6 +14,9 @@ GIL, that is their wall time on an idle machine).
 Per-lock rows (the rows of issue 11's table, plus their RLock and explicit-call
 variants): a lone lock (explicit calls and ``with``), the innermost of 3 nested
 locks, an RLock taken again by its owner, and 4 threads contending for one lock.
+Then the rest of the table (unless ``--per-lock``): start-up of ``python -m lockdep
+app.py`` and ``LOCKDEP=1`` as whole processes (benchmarks/startup.py) and the
+1 M-event ``lockdep replay`` (benchmarks/replay.py).
 """
 
 from __future__ import annotations
@@ -163,11 +166,19 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--per-lock", action="store_true",
+                    help="only the per-lock rows (by default the start-up and replay rows follow, from "
+                         "benchmarks/startup.py and benchmarks/replay.py)")
     a = ap.parse_args()
     if a.child:
         print(json.dumps(measure(a.n, a.rounds)))
         return
-    print("\n".join(per_lock_table(a.n, a.rounds)))
+    print("\n".join(per_lock_table(a.n, a.rounds)), flush=True)
+    if not a.per_lock:
+        here = os.path.dirname(os.path.abspath(__file__))
+        for script in ("startup.py", "replay.py"):  # whole processes: their own scripts, one after the other
+            print(f"\n$ python benchmarks/{script}", flush=True)
+            subprocess.run([sys.executable, os.path.join(here, script)], check=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Buggy twin of lock_taken_in_its_owners_init.py: the object is shared.  ``Attributes.set`` logs
+"""Buggy twin of benchmarks/precision/repros/lock_born_in_critical_section.py: the object is shared.  ``Attributes.set`` logs
 under the object's lock (Attributes._lock -> Handler.lock) and the handler's ``emit`` reads the same
 shared object (Handler.lock -> Attributes._lock): a thread logging while another sets an attribute
 can deadlock."""

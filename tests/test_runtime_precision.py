@@ -133,6 +133,21 @@ def test_a_shared_object_that_logs_under_its_lock_read_by_a_log_handler(tmp_path
     assert kinds(found) == [("circular_dependency", ["Attributes._lock", "Handler.lock"])]
 
 
+def test_a_finalizer_called_by_name_is_normal_code_and_one_run_by_a_del_interrupts(tmp_path):
+    """`obj.__del__()` written in the code (tqdm's tests simulate a collection so) interrupts nothing;
+    the same finalizer run by the last reference going is the HANDLER context."""
+    body = ("import threading\nshared = threading.Lock()\ninner = threading.Lock()\n\n\nclass Res:\n"
+            "    def __del__(self):\n        with shared:\n            pass\n\n\nr = Res()\nwith shared:\n"
+            "    with inner:\n        pass\n")
+    for last, expected in (("r.__del__()\ndel Res.__del__\n", []),
+                           ("del r\n", [("inconsistent_lock_state", ["finalize.shared"])])):
+        script = tmp_path / "finalize.py"
+        script.write_text(body + last)
+        out = tmp_path / "f.json"
+        p = run(["-m", "lockdep", "--json", str(out), str(script)])
+        assert kinds(json.loads(out.read_text())["findings"]) == expected, p.stderr
+
+
 def test_a_plain_lock_leaked_by_an_ended_thread_is_held_at_exit(tmp_path):
     script = tmp_path / "leak.py"
     script.write_text("import threading\nleaked = threading.Lock()\n\n\ndef worker():\n    leaked.acquire()\n\n\n"

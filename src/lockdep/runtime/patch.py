@@ -318,10 +318,21 @@ def _alock_release(self: Any) -> None:
 
 
 # --------------------------------------------------------------- finalizers
+def _called_by_name(frame: Any) -> bool:
+    """The frame's current line calls ``__del__`` itself (a finalizer run by the collector or by
+    a reference count interrupts a line that says nothing of it)."""
+    import linecache
+
+    return "__del__(" in linecache.getline(frame.f_code.co_filename, frame.f_lineno or 0)
+
+
 def _finalizer(del_fn: Callable) -> Callable:
     """``__del__`` runs whenever the last reference goes, interrupting whatever the
     thread was doing: it runs in the HANDLER context, like a signal handler."""
     def __del__(self: Any) -> Any:
+        caller = sys._getframe(1) if sys._getframe(0).f_back is not None else None
+        if caller is not None and _called_by_name(caller):
+            return del_fn(self)  # `obj.__del__()` written in the code (a test, a close()): no interruption
         return _in_handler(del_fn, self)
 
     __del__.__wrapped__ = del_fn  # type: ignore[attr-defined]

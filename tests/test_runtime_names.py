@@ -388,7 +388,8 @@ def test_a_new_thread_never_inherits_the_state_of_an_exited_one(tmp_path):
     assert '"second"' in text and "thread-" not in text
     trace = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
     finalizer_tasks = {e["task"] for e in trace if e["op"] == "acquire" and e["lock"].startswith("main.fin_lock")}
-    assert finalizer_tasks == {"first"}  # the exiting thread, by its name
+    # the exiting thread, by its name (with its ident when a newer "first" already runs)
+    assert finalizer_tasks and all(t.split("/")[0] == "first" for t in finalizer_tasks), finalizer_tasks
 
 
 def test_a_queue_put_from_a_signal_handler_is_reported_at_the_users_call(tmp_path):

@@ -273,6 +273,8 @@ class Runtime:
         or -1: not checked."""
         if QUIET_IMPORTS and get_ident() in QUIET_IMPORTS:
             return -1
+        if kind == "mutex" and _made_by_thread_init(frame):
+            return -1  # Thread._started's lock: a thread's start is its own event, this lock orders nothing
         f = sites.user_frame(frame)
         direct = (kind, f.f_code, f.f_lasti) if f is not None else None
         nid = self._direct.get(direct)
@@ -662,6 +664,16 @@ def _distinct(name: str, taken: Any) -> str:
         n += 1
         name = f"{base}#{n}"
     return name
+
+
+def _made_by_thread_init(frame: FrameType | None) -> bool:
+    """Created by ``threading.Thread.__init__`` (through the stdlib's Event and Condition)."""
+    f = frame
+    while f is not None and sites.is_wrapper(f.f_code.co_filename):
+        if f.f_code.co_qualname == "Thread.__init__":
+            return True
+        f = f.f_back
+    return False
 
 
 def _under_construction(lock: Any, born: tuple, frame: FrameType | None) -> bool:

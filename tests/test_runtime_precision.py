@@ -38,6 +38,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
     "stop_then_join_mixed.py",  # the same, after joins of emitters (one thread class) that never waited
     "pool_finalizer_other_instance.py",  # a dead pool's finalizer, inside a live pool's critical section
+    "executor_weakref_callback.py",  # a weakref callback takes the lock it carries for the dead executor
     # the harness's reproducers of false findings in PyPI suites (benchmarks/precision/repros):
     f"{REPROS}/rwlock_lightswitch.py",  # readers' group holds (under the readers' lock), a writer's (alone)
     f"{REPROS}/lock_born_in_critical_section.py",  # a constructor logs under its object's private lock

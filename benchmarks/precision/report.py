@@ -40,7 +40,7 @@ def short_site(site: str | None) -> str:
 
 def acquisition_sites(f: dict) -> list[str]:
     """Where the finding's locks were taken or waited for: the new acquisition, the lock held, the chain's witnesses."""
-    sites = [f.get(k, {}).get("site") for k in ("acquiring", "holding")]
+    sites = [(f.get(k) or {}).get("site") for k in ("acquiring", "holding")]
     for link in f.get("chain") or []:
         w = link.get("witness") or {}
         sites += [w.get("prev_site"), w.get("site")]

@@ -197,11 +197,12 @@ def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
 
 
 # ------------------------------------------------------- interrupting contexts
-def _in_handler(fn: Callable, *args: Any, observed: bool = False) -> Any:
+def _in_handler(fn: Callable, *args: Any, observed: bool = False, carried: frozenset[int] = frozenset()) -> Any:
     """``fn(*args)`` in the HANDLER context of the calling thread: it interrupts
     whatever the thread was doing (signal handlers, finalizers, gc and weakref callbacks).
     ``observed``: only when it does interrupt a critical section (the thread holds a lock
-    now).  A weakref callback runs when its referent dies, and a thread inside the
+    now); ``carried``: the ids of what the callback carries for the dead object (its locks
+    are the dead object's own: taking one interrupts nobody).  A weakref callback runs when its referent dies, and a thread inside the
     referent's own critical section still refers to it: judging every such callback as
     able to interrupt any holder of the lock it takes blames pools' finalizers falsely."""
     rt = primitives.current
@@ -212,7 +213,8 @@ def _in_handler(fn: Callable, *args: Any, observed: bool = False) -> Any:
     # nor one that lockdep's own bookkeeping set off: CPython takes and releases a lock atomically)
     inside = bool(ts.held) and not (observed and _set_off_by_lockdep())
     saved, saved_cb = ts.ctx, ts.callback
-    ts.ctx, ts.callback = HANDLER_CTX if inside or not observed else PROCESS, observed and inside
+    ts.ctx, ts.callback = HANDLER_CTX if inside or not observed else PROCESS, (carried or True) if observed and inside \
+        else False
     try:
         return fn(*args)
     finally:
@@ -424,12 +426,37 @@ def _finalize_call(self: Any, _: Any = None) -> Any:
     when its object goes, it interrupts the thread like ``__del__``; an explicit
     ``f()`` (or the one at exit) runs in the caller's context."""
     call = _orig(weakref.finalize, "__call__")
-    return call(self) if _ is None else _in_handler(call, self, _, observed=True)
+    if _ is None:
+        return call(self)
+    info = self._registry.get(self)
+    carried = _carried(info.func, info.args, info.kwargs) if info is not None else frozenset()
+    return _in_handler(call, self, _, observed=True, carried=carried)
+
+
+def _carried(func: Any, args: tuple = (), kwargs: dict | None = None) -> frozenset[int]:
+    """The objects a weakref callback carries for the object that died (its arguments, default
+    values and closure; and their attributes): a lock among them is the dead object's own
+    (a pool's queue mutex, an executor's shutdown lock).  A bound method's object is not
+    looked into: a registry that unregisters the dead object shares its lock with everyone."""
+    things = [*args, *(kwargs or {}).values(), *(getattr(func, "__defaults__", None) or ()),
+              *(getattr(func, "__kwdefaults__", None) or {}).values()]
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            things.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    ids = set()
+    for x in things:
+        ids.add(id(x))
+        attrs = getattr(x, "__dict__", None)
+        if type(attrs) is dict:
+            ids.update(id(v) for v in attrs.values())
+    return frozenset(ids)
 
 
 def _handler_callback(callback: Callable) -> Callable:
     def in_handler(ref: Any) -> Any:
-        return _in_handler(callback, ref, observed=True)
+        return _in_handler(callback, ref, observed=True, carried=_carried(callback))
 
     in_handler.__wrapped__ = callback  # type: ignore[attr-defined]
     return in_handler

@@ -37,8 +37,9 @@ class ThreadState(TaskState):
     def __init__(self, name: str, seq: int, ident: int):
         super().__init__(name, seq)
         self.ctx = PROCESS
-        #: in a weakref (or weakref.finalize) callback that interrupts a critical section
-        self.callback = False
+        #: in a weakref (or weakref.finalize) callback that interrupts a critical section: True,
+        #: or the ids of what it carries for the dead object
+        self.callback: bool | frozenset[int] = False
         self.ident = ident
         self.thread_event: str | None = None
 
@@ -348,9 +349,11 @@ class Runtime:
             frame = sys._getframe(1)
         ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
         nid = lock._ld_node if not subclass else self._subclass_node(lock._ld_node, subclass)
-        if ts.callback and any(h.node == nid and h.lock is not lock for h in ts.held):
-            # a weakref callback takes another instance of a class the thread holds: the dead
-            # object's own lock (a pool's finalizer), which no live code can be holding
+        cb = ts.callback
+        if cb and (cb is not True and id(lock) in cb or any(h.node == nid and h.lock is not lock for h in ts.held)):
+            # a weakref callback takes a lock it carries for the dead object, or another instance
+            # of a class the thread holds: the dead object's own lock (a pool's finalizer, an
+            # executor's shutdown lock), which no live code on this thread can be holding
             ctx = PROCESS
         code = frame.f_code
         inner = _WRAPPER_FILES.get(code.co_filename)

@@ -7,6 +7,7 @@ inner lock in the second order always belongs to an object created inside the ha
 which no other thread can have seen, let alone hold: no two threads can ever wait for each other.
 At 69205bb: Attributes._lock and Handler.lock are taken in opposite orders (one class for every instance,
 so the private instance of emit() stands for the shared ones).
+Clean since 22a58b3: a lock taken in its owner's __init__ on its creating thread is private.
 """
 import logging
 import threading

@@ -11,6 +11,7 @@ At 69205bb: circular dependency ``(release)ReaderPreferringRWLock.resource`` <->
 ``ReaderPreferringRWLock.readers_lock``: the hand-off rule gives the class one release event, so "the last
 reader signals it under readers_lock" (while the writer waits) meets "the first reader waits for it under
 readers_lock" (while the writer holds it).
+Clean since cf316f6: holds taken under different locks end in different release events.
 """
 import threading
 import time

@@ -197,7 +197,8 @@ def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
 
 
 # ------------------------------------------------------- interrupting contexts
-def _in_handler(fn: Callable, *args: Any, observed: bool = False, carried: frozenset[int] = frozenset()) -> Any:
+def _in_handler(fn: Callable, *args: Any, observed: bool = False,
+                carried: Callable[[], frozenset[int]] | None = None) -> Any:
     """``fn(*args)`` in the HANDLER context of the calling thread: it interrupts
     whatever the thread was doing (signal handlers, finalizers, gc and weakref callbacks).
     ``observed``: only when it does interrupt a critical section (the thread holds a lock
@@ -213,8 +214,9 @@ def _in_handler(fn: Callable, *args: Any, observed: bool = False, carried: froze
     # nor one that lockdep's own bookkeeping set off: CPython takes and releases a lock atomically)
     inside = bool(ts.held) and not (observed and _set_off_by_lockdep())
     saved, saved_cb = ts.ctx, ts.callback
-    ts.ctx, ts.callback = HANDLER_CTX if inside or not observed else PROCESS, (carried or True) if observed and inside \
-        else False
+    # (what the callback carries is looked at only when it does interrupt a critical section)
+    ts.ctx = HANDLER_CTX if inside or not observed else PROCESS
+    ts.callback = ((carried() if carried is not None else frozenset()) or True) if observed and inside else False
     try:
         return fn(*args)
     finally:
@@ -323,6 +325,8 @@ def _alock_release(self: Any) -> None:
 def _called_by_name(frame: Any) -> bool:
     """The frame's current line calls ``__del__`` itself (a finalizer run by the collector or by
     a reference count interrupts a line that says nothing of it)."""
+    if "__del__" not in frame.f_code.co_names:  # (the code never names it: no source to read)
+        return False
     import linecache
 
     return "__del__(" in linecache.getline(frame.f_code.co_filename, frame.f_lineno or 0)
@@ -332,7 +336,7 @@ def _finalizer(del_fn: Callable) -> Callable:
     """``__del__`` runs whenever the last reference goes, interrupting whatever the
     thread was doing: it runs in the HANDLER context, like a signal handler."""
     def __del__(self: Any) -> Any:
-        caller = sys._getframe(1) if sys._getframe(0).f_back is not None else None
+        caller = sys._getframe(0).f_back  # None when the interpreter runs it with no Python frame
         if caller is not None and _called_by_name(caller):
             return del_fn(self)  # `obj.__del__()` written in the code (a test, a close()): no interruption
         return _in_handler(del_fn, self)
@@ -429,7 +433,7 @@ def _finalize_call(self: Any, _: Any = None) -> Any:
     if _ is None:
         return call(self)
     info = self._registry.get(self)
-    carried = _carried(info.func, info.args, info.kwargs) if info is not None else frozenset()
+    carried = (lambda: _carried(info.func, info.args, info.kwargs)) if info is not None else None
     return _in_handler(call, self, _, observed=True, carried=carried)
 
 
@@ -456,7 +460,7 @@ def _carried(func: Any, args: tuple = (), kwargs: dict | None = None) -> frozens
 
 def _handler_callback(callback: Callable) -> Callable:
     def in_handler(ref: Any) -> Any:
-        return _in_handler(callback, ref, observed=True, carried=_carried(callback))
+        return _in_handler(callback, ref, observed=True, carried=lambda: _carried(callback))
 
     in_handler.__wrapped__ = callback  # type: ignore[attr-defined]
     return in_handler

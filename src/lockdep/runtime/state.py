@@ -456,15 +456,15 @@ class Runtime:
         the taker holds), since a release ends that hold."""
         self.holds[id(lock)] = (ts.held[-1].node if ts.held else -1, self.validator.seq)
 
-    def _release_event(self, lock: Any, release: bool = False) -> str:
-        """The event a waiter for ``lock`` waits for: the end of its current hold.  Holds taken
-        under different locks end in different events: a readers-writer lock's readers' group
-        (taken and released under the readers' lock) is not the writer (alone), so a reader that
-        waits for the writer under the readers' lock waits for no release that needs it."""
+    def _release_event(self, lock: Any, hold: tuple[int, int] | None) -> str:
+        """The event a waiter for ``lock`` waits for: the end of its current ``hold`` (see
+        ``holds``).  Holds taken under different locks end in different events: a readers-writer
+        lock's readers' group (taken and released under the readers' lock) is not the writer
+        (alone), so a reader that waits for the writer under the readers' lock waits for no
+        release that needs it."""
         g = self.validator.graph
-        under = (self.holds.pop(id(lock), None) if release else self.holds.get(id(lock))) or (-1, 0)
         name = f"(release){g.name(lock._ld_node)}"
-        return name if under[0] < 0 else f"{name} taken under {g.name(under[0])}"
+        return name if hold is None or hold[0] < 0 else f"{name} taken under {g.name(hold[0])}"
 
     def _wait_release(self, ts: ThreadState, lock: Any, frame: FrameType) -> bool:
         """A lock of a hand-off class is taken: wait for its release, the cross-release way."""
@@ -473,7 +473,7 @@ class Runtime:
             w = self.lock_waits[id(lock)] = [0, self.validator.seq]
         w[0] += 1
         try:
-            self.wait(ts, self._release_event(lock), frame)
+            self.wait(ts, self._release_event(lock, self.holds.get(id(lock))), frame)
             self._take(ts, lock, frame, push=False)
             self._hold(ts, lock)
         finally:
@@ -553,12 +553,12 @@ class Runtime:
         nid = lock._ld_node
         if nid in self.handoff:
             w = self.lock_waits.get(id(lock))
-            taken = self.holds.get(id(lock), (-1, 0))[1]
-            event = self._release_event(lock, release=True)
+            hold = self.holds.pop(id(lock), None)
             if w is not None:  # someone waits: what the holder did meanwhile comes before the release
                 # (since it took the lock: what it did before, its own wait for it included, is no
                 # part of the hold this release ends)
-                self.signal(ts, event, since=max(w[1], taken), frame=sys._getframe(1))
+                self.signal(ts, self._release_event(lock, hold), since=max(w[1], hold[1] if hold else 0),
+                            frame=sys._getframe(1))
             return
         held = ts.held
         if held and held[-1].lock is lock:

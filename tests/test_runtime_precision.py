@@ -35,6 +35,8 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "nested_futures.py",      # outer future's condition held while waiting on an inner one
     "handoff_done_flag.py",   # a Lock released by the worker, re-acquired to wait for it
     "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
+    "rwlock_one_thread.py",   # the same lock used by one thread at a time: never seen handed off
+    "rwlock_downgrade_through_a_thread.py",  # a write hold becomes a thread's read hold
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
     "stop_then_join_mixed.py",  # the same, after joins of emitters (one thread class) that never waited
     "pool_finalizer_other_instance.py",  # a dead pool's finalizer, inside a live pool's critical section

@@ -262,7 +262,7 @@ class Condition(_OrigCondition):
             return super().wait(timeout) if wd is None or rt is None else self._wait_watched(wd, rt)
         self._ld_pending = (rt, rt.thread(), _getframe(1))
         if not self._ld_nwait:  # the caller holds the condition's lock: these counts are consistent
-            self._ld_since = rt.validator.seq
+            self._ld_since = rt.validator.seq + 1  # (the last event came before the wait)
         self._ld_nwait += 1
         try:
             return super().wait(timeout) if wd is None else self._wait_watched(wd, rt)

@@ -90,10 +90,14 @@ class Runtime:
         #: classes of locks seen released by a thread other than their acquirer: no owner,
         #: no held-stack order; a contended acquire waits for the release event (DEPT's semaphores)
         self.handoff: set[int] = set()
-        #: id(lock) -> [waiters, window start] of the locks of hand-off classes being waited for
+        #: id(lock) -> [waiters, window start] of the locks of hand-off classes being waited for (a start is
+        #: the seq of the first event after it: the latest event, with the current seq, came before)
         self.lock_waits: dict[int, list[int]] = {}
-        #: id of a hand-off lock held now -> (class node under which it was taken (-1: none), seq then)
+        #: id of a hand-off lock held now -> (class node under which it was taken (-1: none), first seq after)
         self.holds: dict[int, tuple[int, int]] = {}
+        #: id(plain lock) -> (seq of its hold, ids of the locks held under it that were released
+        #: before it): a hold that outlived the critical section it was taken in (see ``release``)
+        self.escapes: dict[int, tuple[int, set[int]]] = {}
         #: plain locks still held by threads that ended: id(lock) -> (thread, entry, lock)
         self.orphans: dict[int, tuple[str, HeldLock, Any]] = {}
         #: how long a thread may wait for a Lock it holds itself before that is a self-deadlock
@@ -454,7 +458,7 @@ class Runtime:
     def _hold(self, ts: ThreadState, lock: Any) -> None:
         """A lock of a hand-off class is taken: remember under which lock class (the innermost
         the taker holds), since a release ends that hold."""
-        self.holds[id(lock)] = (ts.held[-1].node if ts.held else -1, self.validator.seq)
+        self.holds[id(lock)] = (ts.held[-1].node if ts.held else -1, self.validator.seq + 1)
 
     def _release_event(self, lock: Any, hold: tuple[int, int] | None) -> str:
         """The event a waiter for ``lock`` waits for: the end of its current ``hold`` (see
@@ -470,7 +474,7 @@ class Runtime:
         """A lock of a hand-off class is taken: wait for its release, the cross-release way."""
         w = self.lock_waits.get(id(lock))
         if w is None:
-            w = self.lock_waits[id(lock)] = [0, self.validator.seq]
+            w = self.lock_waits[id(lock)] = [0, self.validator.seq + 1]
         w[0] += 1
         try:
             self.wait(ts, self._release_event(lock, self.holds.get(id(lock))), frame)
@@ -564,6 +568,8 @@ class Runtime:
         if held and held[-1].lock is lock:
             held.pop().refs = 0
         elif any(h.lock is lock for h in held):
+            if self._group_released(held, lock):
+                return
             self.validator._remove_held(ts, lock)
         else:
             for other in [*self.threads.values(), *self.async_tasks.values()]:
@@ -580,6 +586,32 @@ class Runtime:
                 return  # or acquired before lockdep was enabled
         if self.trace is not None:
             self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
+
+    def _group_released(self, held: list[HeldLock], lock: Any) -> bool:
+        """A plain lock released out of stack order.  Either it is the guard of holds taken
+        under it (they outlive it: noted in ``escapes``), or it is such a hold, released back
+        under the very guard it was taken under: the shape of a readers' group lock (the
+        "lightswitch": the first reader takes it under the readers' lock, the last one releases
+        it under the readers' lock, a counter deciding which).  That lock has no owner but a
+        group, whichever thread the group's last member runs in: its class is a hand-off class
+        (True), with no held-stack order.  Seen in one thread, the order "group lock -> readers'
+        lock" of the release meets "readers' lock -> group lock" of the first reader, a cycle
+        the counter makes impossible."""
+        i = next(i for i in range(len(held) - 1, -1, -1) if held[i].lock is lock)
+        h = held[i]
+        e = self.escapes.pop(id(lock), None)
+        if e is not None and e[0] == h.seq and any(id(a.lock) in e[1] for a in held[i + 1:]) \
+                and self.validator.graph.nodes[h.node].kind == "mutex" \
+                and not getattr(lock, "_ld_owner_bound", False):
+            self.make_handoff(h.node)
+            return True
+        for a in held[i + 1:]:
+            if a.lock is not lock and not getattr(a.lock, "_ld_owner_bound", False):
+                g = self.escapes.get(id(a.lock))
+                if g is None or g[0] != a.seq:
+                    g = self.escapes[id(a.lock)] = (a.seq, set())
+                g[1].add(id(lock))
+        return False
 
     # ---------------------------------------------------------- waits
     def wait(self, ts: ThreadState, event: str, frame: FrameType | None) -> None:

@@ -374,10 +374,20 @@ class Runtime:
             private = _under_construction(lock, born, frame)
             if not private:
                 lock._ld_born = None  # its owner's __init__ is over (or another thread has it): shared
-        if self.trace is not None and push:
+        if self.trace is None or not push:
+            return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push,
+                                                   private=private)
+        traced = False
+        try:
             self._trace_acquire(ts, lock, site, trylock, subclass, ctx, private)
-        return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push,
-                                               private=private)
+            traced = True
+            return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, private=private)
+        except BaseException:  # (a KeyboardInterrupt): the caller gives the lock back, never got it
+            if any(h.lock is lock for h in ts.held):
+                self.validator._remove_held(ts, lock)
+            if traced:
+                self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
+            raise
 
     def acquire_blocking(self, lock: Any, frame: FrameType | None) -> bool:
         """A blocking acquisition that found the lock taken: validate the attempt before
@@ -576,8 +586,11 @@ class Runtime:
             return
         held = ts.held
         if held and held[-1].lock is lock:
+            if self.trace is not None:  # first: an interrupt in the writing leaves the trace consistent
+                self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
             held.pop().refs = 0
-        elif any(h.lock is lock for h in held):
+            return
+        if any(h.lock is lock for h in held):
             if self._group_released(held, lock):
                 self._handed_off(ts, lock)  # a readers' group hold, released under its guard
                 return

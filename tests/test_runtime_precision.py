@@ -273,3 +273,23 @@ def test_an_interrupt_while_waiting_for_a_contended_lock_never_leaves_it_held():
     repro = PROGRAMS.parent.parent / "benchmarks" / "precision" / "repros" / "interrupt_leaves_lock_held.py"
     p = run(["-m", "lockdep", str(repro)], timeout=60)
     assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize("program", [
+    "accounts_sorted.py",        # instance order within a class
+    "accounts_unsorted.py",      # ... and its inversion
+    "rwlock_one_thread.py",      # a readers' group lock seen in one thread
+    "rwlock_group.py",           # a group hold released by another thread, one taken by a thread that ended
+    "rwlock_downgrade_through_a_thread.py",  # windows of a hand-off release
+    "handoff_waiter_holds_what_releaser_needs.py",  # the hand-off rule's buggy twin
+    "stop_then_join.py",         # cycles of thread and queue events alone, the own-signal rule
+    "pool_finalizer_other_instance.py",  # a callback judged as normal code
+    f"{REPROS}/lock_born_in_critical_section.py",  # private acquisitions
+])
+def test_a_recorded_trace_replays_to_the_live_runs_findings(program, tmp_path):
+    """The trace carries the live run's judgements (docs/trace-format.md, "Recorded Python traces")."""
+    trace = tmp_path / "trace.jsonl"
+    live, _ = lockdep(program, tmp_path, LOCKDEP_TRACE=str(trace))
+    r = run(["-m", "lockdep", "replay", "--json", str(trace)])
+    assert r.returncode == (1 if live else 0), r.stderr
+    assert kinds(json.loads(r.stdout)["findings"]) == kinds(live)

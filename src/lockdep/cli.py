@@ -36,6 +36,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     outputs.check(args.sarif, args.html)
     known = baseline.from_args(args)  # --baseline: known findings are suppressed
     v = Validator(chain_cache=not args.no_chain_cache, complete=args.complete)
+    v.hold_back = v.python_hold_back  # a recorded Python trace's cycles wait for the end, as in the live run
     from .store import hooks as store_hooks  # --db: lock history across runs
 
     store = store_hooks.attach(args, v, "replay")
@@ -49,6 +50,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         from .distributed import hooks as replay_hooks  # many files, --dask
 
         v = replay_hooks.replay(args, v)
+    v.checkpoint(final=True)
     store_hooks.finish(store, v)
     findings = v.findings
     if args.hide_guarded:

@@ -164,6 +164,12 @@ class Validator:
         #: findings for which this returns True wait in ``pending`` until ``flush_pending``
         self.hold_back: Callable[[Finding], bool] | None = None
         self.pending: list[Finding] = []
+        #: classes found to have no owner (a lock released by a task that did not take it, the
+        #: Python runtime's hand-offs): no held-stack order, their acquisitions and releases are
+        #: no events of the graph (a waiter waits for a release event instead)
+        self.unowned: set[int] = set()
+        #: lock -> (task, entry, site, line): Python Locks still held by tasks that ended (see task_exit)
+        self.orphans: dict[Any, tuple[str, HeldLock, Any, int]] = {}
         self.instance_key = instance_key or (lambda lock: lock)
         self.instance_str = instance_str
         #: per class with the instance-order rule: instance -> instances taken while it was held
@@ -186,6 +192,8 @@ class Validator:
             self.free(lock, site, None, line)
             self.seq -= 1
         self.locks[lock] = LockInfo(cls, kind, order == "instance")
+        if order == "instance":  # a recorded Python trace: its thread and queue events merge instances
+            self.cycles_need_a_lock = True
         if site is not None and cls not in self.class_sites:
             self.class_sites[cls] = str(site)
 
@@ -211,7 +219,7 @@ class Validator:
 
     def acquire(self, task: str, lock: str, mode: str = "exclusive", trylock: bool = False, subclass: int = 0,
                 context: int | str = 0, irqs_disabled: bool = False, site: Any = None, stack: Any = None,
-                line: int = 0) -> None:
+                line: int = 0, private: bool = False) -> None:
         """``task`` takes ``lock`` (the attempt, before blocking): __lock_acquire."""
         self.seq += 1
         ts = self.tasks.get(task)
@@ -230,8 +238,10 @@ class Validator:
         nid = info.nodes.get(subclass)
         if nid is None:
             nid = self._node_of(info, subclass)
+        if nid in self.unowned:
+            return
         self.acquire_resolved(ts, lock, nid, info.read_level[mode], trylock, context, irqs_disabled, site, stack,
-                              line)
+                              line, private=private)
 
     def acquire_resolved(self, ts: TaskState, lock: Any, nid: int, read: int, trylock: bool = False,
                          context: int = 0, irqs_disabled: bool = False, site: Any = None, stack: Any = None,
@@ -304,16 +314,26 @@ class Validator:
         if push:
             held.append(h)
 
-    def release(self, task: str, lock: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
+    def release(self, task: str, lock: str, site: Any = None, stack: Any = None, line: int = 0,
+                handoff: bool = False) -> None:
+        """``task`` lets go of ``lock``.  ``handoff``: the release ends a hold that is not the
+        task's own (another task's, or a group's), so the lock's class has no owner."""
         self.seq += 1
         ts = self.tasks.get(task)
         if ts is None:
             ts = self._task(task)
         held = ts.held
-        if held:
+        if held and not handoff:
             top = held[-1]
             if top.lock == lock and top.refs == 1:  # fast path: LIFO release
                 held.pop()
+                return
+        if handoff or self.unowned:
+            info = self._lock(lock)
+            if handoff:
+                for nid in info.nodes.values():
+                    self.make_unowned(nid)
+            if handoff or any(nid in self.unowned for nid in info.nodes.values()):
                 return
         for i in range(len(held) - 1, -1, -1):
             if held[i].lock == lock:
@@ -337,6 +357,45 @@ class Validator:
             held.pop()
         else:
             self._remove_at(ts, i)
+
+    def make_unowned(self, nid: int) -> None:
+        """Class ``nid`` turned out to have no owner: a signalling device, not a lock.  Its
+        instances leave every held stack and the order learned for it is forgotten."""
+        if nid in self.unowned:
+            return
+        with self.graph_lock:
+            self.unowned.add(nid)
+            self.nodes[nid].usage = 0  # fast paths need usage bits: its acquisitions take the slow path
+            self.graph.remove_edges_of(nid)
+        for ts in list(self.tasks.values()):
+            for h in [h for h in ts.held if h.node == nid]:
+                self._remove_held(ts, h.lock)
+        for lock in [lock for lock, o in self.orphans.items() if o[1].node == nid]:
+            del self.orphans[lock]
+
+    def python_hold_back(self, f: Finding) -> bool:
+        """The Python runtime's hold-back, for a cycle through a class of a Python program (one
+        with the instance rule; a kernel's classes are reported at once): through a plain lock, it
+        may yet turn out to go through a hand-off; with a signaller that also waits in it, it may
+        yet be that task's own signal.  Held-back cycles wait for ``checkpoint``."""
+        if f.kind != F.CIRCULAR:
+            return False
+        nodes = [self.nodes[self.graph.by_name[c]] for c in f.classes if c in self.graph.by_name]
+        if not any(n.instance_order for n in nodes):
+            return False
+        return any(n.kind in ("mutex", "semaphore") for n in nodes) or self.may_be_own_signal(f)
+
+    def checkpoint(self, final: bool = False) -> None:
+        """Report the held-back cycles whose classes never turned out to be unowned, nor their
+        signals to be their waiter's own; ``final`` (the end of the stream): and the Locks that
+        tasks took with them when they ended, which nobody released."""
+        by_name = self.graph.by_name
+        self.flush_pending(lambda f: any(by_name.get(c) in self.unowned for c in f.classes)
+                           or self.own_signal_cleared(f))
+        if final:
+            orphans, self.orphans = self.orphans, {}
+            for task, h, site, line in orphans.values():
+                self.held_at_exit(task, [h], site, line)
 
     def _remove_held(self, ts: TaskState, lock: str) -> None:
         for i in range(len(ts.held) - 1, -1, -1):
@@ -382,24 +441,29 @@ class Validator:
             ts.last_acq[eid] = w
 
     def signal(self, task: str, event: str, site: Any = None, stack: Any = None, line: int = 0,
-               since: int | None = None, exclude: Any = None) -> None:
+               since: int | None = None, exclude: Any = None, after: int | None = None) -> None:
         """``event`` happens: what ``task`` took inside the event's window must come before it.
         ``since`` (an event order, ``seq``) opens the window explicitly: a live caller keeps a
         window per primitive instance, from its first current waiter.  ``exclude`` is a lock
         instance the signal needs by construction and no waiter can hold (a condition's own
-        lock): taking it adds no dependency."""
+        lock): taking it adds no dependency.  ``after`` (a line of the input, of a recorded
+        trace) opens the window at that line instead."""
         self.seq += 1
         ts = self.tasks.get(task) or self._task(task)
         with self.graph_lock:
             eid = self.graph.node(event, "event")
             start = ts.begins.get(eid, ts.first_seq) if since is None else since
+
+            def inside(h: HeldLock) -> bool:
+                return (h.seq >= start if after is None else h.line >= after) and (exclude is None or h.lock != exclude)
+
             sig = HeldLock(event, eid, 0, False, 0, site, stack, line, self.seq)
             for nid, h in list(ts.last_acq.items()):
-                if h.seq >= start and nid != eid and (exclude is None or h.lock != exclude):
+                if nid != eid and inside(h):
                     self._add_dependency(ts, sig, h, "signal")
                     strong = ts.strong_acq.get(nid) if h.read == 2 else None
                     # every mode taken in the window counts: an earlier write makes the dependency strong
-                    if strong is not None and strong.seq >= start and (exclude is None or strong.lock != exclude):
+                    if strong is not None and inside(strong):
                         self._add_dependency(ts, sig, strong, "signal")
 
     def begin(self, task: str, event: str, site: Any = None, stack: Any = None, line: int = 0) -> None:
@@ -413,7 +477,17 @@ class Validator:
         ts = self.tasks.pop(task, None)
         if ts is None or not ts.held:
             return
-        self.held_at_exit(task, ts.held, site, line)
+        held = []
+        for h in ts.held:
+            node = self.nodes[h.node]
+            if node.instance_order and node.kind == "mutex":
+                # a Python Lock has no owner: another task may release it yet (then it was handed
+                # off); reported at ``checkpoint(final=True)`` if nobody does
+                self.orphans[h.lock] = (task, h, site, line)
+            else:
+                held.append(h)
+        if held:
+            self.held_at_exit(task, held, site, line)
 
     def held_at_exit(self, task: str, held: list[HeldLock], site: Any = None, line: int = 0) -> None:
         """``task`` ended holding ``held`` (a live caller may decide this later than the exit)."""

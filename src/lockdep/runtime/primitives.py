@@ -233,7 +233,7 @@ class Condition(_OrigCondition):
         # the cross-release window of this condition: open from its first current (untimed)
         # waiter on; only what a notifier did since then comes before the notification
         self._ld_nwait = 0
-        self._ld_since = 0
+        self._ld_since = (0, 0)  # (a window_start)
         release_save = self._release_save
 
         def _release_save() -> Any:
@@ -262,7 +262,7 @@ class Condition(_OrigCondition):
             return super().wait(timeout) if wd is None or rt is None else self._wait_watched(wd, rt)
         self._ld_pending = (rt, rt.thread(), _getframe(1))
         if not self._ld_nwait:  # the caller holds the condition's lock: these counts are consistent
-            self._ld_since = rt.validator.seq + 1  # (the last event came before the wait)
+            self._ld_since = rt.window_start()
         self._ld_nwait += 1
         try:
             return super().wait(timeout) if wd is None else self._wait_watched(wd, rt)

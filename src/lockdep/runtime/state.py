@@ -61,11 +61,13 @@ class TraceWriter:
         self.f = f
         self.lock = _thread.RLock()  # reentrant: held across fork() by the forking thread
         self.declared: set[int] = set()
+        self.lines = 0  # written so far: the next event's line number is lines + 1
 
     def write(self, **ev: Any) -> None:
         line = self._dumps(ev, separators=(",", ":")) + "\n"
         with self.lock:
             self.f.write(line)
+            self.lines += 1
 
     def close(self) -> None:
         with self.lock:
@@ -89,12 +91,12 @@ class Runtime:
         self._serial = 0
         #: classes of locks seen released by a thread other than their acquirer: no owner,
         #: no held-stack order; a contended acquire waits for the release event (DEPT's semaphores)
-        self.handoff: set[int] = set()
-        #: id(lock) -> [waiters, window start] of the locks of hand-off classes being waited for (a start is
-        #: the seq of the first event after it: the latest event, with the current seq, came before)
+        self.handoff: set[int] = self.validator.unowned
+        #: id(lock) -> [waiters, window start] of the locks of hand-off classes being waited for (a start
+        #: is a ``window_start``)
         self.lock_waits: dict[int, list[int]] = {}
-        #: id of a hand-off lock held now -> (class node under which it was taken (-1: none), first seq after)
-        self.holds: dict[int, tuple[int, int]] = {}
+        #: id of a hand-off lock held now -> (class node under which it was taken (-1: none), window start)
+        self.holds: dict[int, tuple[int, tuple[int, int]]] = {}
         #: id(plain lock) -> (seq of its hold, ids of the locks held under it that were released
         #: before it): a hold that outlived the critical section it was taken in (see ``release``)
         self.escapes: dict[int, tuple[int, set[int]]] = {}
@@ -193,8 +195,7 @@ class Runtime:
     def checkpoint(self) -> None:
         """Report the held-back cycles whose locks never turned out to be hand-offs, nor their
         signals to be their waiter's own (at the end of a test, at exit, when a hang is detected)."""
-        v = self.validator
-        v.flush_pending(lambda f: any(n in self.handoff for n in self._class_nodes(f)) or v.own_signal_cleared(f))
+        self.validator.checkpoint()
 
     # ----------------------------------------------------------- threads
     def thread(self) -> ThreadState:
@@ -373,10 +374,20 @@ class Runtime:
             private = _under_construction(lock, born, frame)
             if not private:
                 lock._ld_born = None  # its owner's __init__ is over (or another thread has it): shared
-        if self.trace is not None and push:
-            self._trace_acquire(ts, lock, site, trylock, subclass, ctx)
-        return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push,
-                                               private=private)
+        if self.trace is None or not push:
+            return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push,
+                                                   private=private)
+        traced = False
+        try:
+            self._trace_acquire(ts, lock, site, trylock, subclass, ctx, private)
+            traced = True
+            return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, private=private)
+        except BaseException:  # (a KeyboardInterrupt): the caller gives the lock back, never got it
+            if any(h.lock is lock for h in ts.held):
+                self.validator._remove_held(ts, lock)
+            if traced:
+                self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
+            raise
 
     def acquire_blocking(self, lock: Any, frame: FrameType | None) -> bool:
         """A blocking acquisition that found the lock taken: validate the attempt before
@@ -451,6 +462,8 @@ class Runtime:
             if got[0]:
                 if any(h.lock is lock for h in ts.held):
                     self.validator._remove_held(ts, lock)
+                    if self.trace is not None:
+                        self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
                 lock._block.release()
             raise
         return True
@@ -458,7 +471,7 @@ class Runtime:
     def _hold(self, ts: ThreadState, lock: Any) -> None:
         """A lock of a hand-off class is taken: remember under which lock class (the innermost
         the taker holds), since a release ends that hold."""
-        self.holds[id(lock)] = (ts.held[-1].node if ts.held else -1, self.validator.seq + 1)
+        self.holds[id(lock)] = (ts.held[-1].node if ts.held else -1, self.window_start())
 
     def _release_event(self, lock: Any, hold: tuple[int, int] | None) -> str:
         """The event a waiter for ``lock`` waits for: the end of its current ``hold`` (see
@@ -474,7 +487,7 @@ class Runtime:
         """A lock of a hand-off class is taken: wait for its release, the cross-release way."""
         w = self.lock_waits.get(id(lock))
         if w is None:
-            w = self.lock_waits[id(lock)] = [0, self.validator.seq + 1]
+            w = self.lock_waits[id(lock)] = [0, self.window_start()]
         w[0] += 1
         try:
             self.wait(ts, self._release_event(lock, self.holds.get(id(lock))), frame)
@@ -506,14 +519,7 @@ class Runtime:
         stack and the order learned for it is forgotten."""
         if nid in self.handoff:
             return
-        v = self.validator
-        with v.graph_lock:
-            self.handoff.add(nid)
-            v.graph.nodes[nid].usage = 0  # the fast paths need usage bits: it always takes the slow path
-            v.graph.remove_edges_of(nid)
-        for other in [*self.threads.values(), *self.async_tasks.values()]:
-            for h in [h for h in other.held if h.node == nid]:
-                v._remove_held(other, h.lock)
+        self.validator.make_unowned(nid)  # (threads and asyncio tasks are the validator's tasks)
         for key, (_, h, _lock) in list(self.orphans.items()):
             if h.node == nid:
                 self.orphans.pop(key, None)
@@ -531,15 +537,21 @@ class Runtime:
         base = g.name(nid)
         return g.node(f"{base}/{subclass}", g.nodes[nid].kind)
 
-    def _trace_acquire(self, ts: ThreadState, lock: Any, site: Any, trylock: bool, subclass: int, ctx: int) -> None:
+    def _trace_acquire(self, ts: ThreadState, lock: Any, site: Any, trylock: bool, subclass: int, ctx: int,
+                       private: bool) -> None:
+        """Record an acquisition with the judgements the live run made (see docs/trace-format.md,
+        "Recorded Python traces"), so that replaying the trace gives the live run's findings."""
         tr = self.trace
         assert tr is not None
         lid = self.lock_id(lock)
         node = self.validator.graph.nodes[lock._ld_node]
         if id(lock) not in tr.declared:
             tr.declared.add(id(lock))
-            tr.write(op="lock_init", lock=lid, **{"class": node.name}, kind=node.kind,
-                     site=self.validator.class_sites.get(node.name, "?"))
+            init: dict[str, Any] = {"op": "lock_init", "lock": lid, "class": node.name, "kind": node.kind,
+                                    "site": self.validator.class_sites.get(node.name, "?")}
+            if node.instance_order:
+                init["order"] = "instance"
+            tr.write(**init)
         ev: dict[str, Any] = {"op": "acquire", "task": ts.name, "lock": lid, "site": sites.site_str(site)}
         if trylock:
             ev["try"] = True
@@ -547,7 +559,15 @@ class Runtime:
             ev["subclass"] = subclass
         if ctx == HANDLER_CTX:
             ev["context"] = "handler"
+        if private:
+            ev["private"] = True
         tr.write(**ev)
+
+    def _handed_off(self, ts: ThreadState, lock: Any) -> None:
+        """``ts`` released a hold that was not its own: the lock's class has no owner."""
+        self.make_handoff(lock._ld_node)
+        if self.trace is not None:
+            self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock), handoff=True)
 
     def release(self, lock: Any, ts: ThreadState | None = None) -> None:
         """Release by the caller; a plain lock released by another thread is a hand-off:
@@ -561,28 +581,32 @@ class Runtime:
             if w is not None:  # someone waits: what the holder did meanwhile comes before the release
                 # (since it took the lock: what it did before, its own wait for it included, is no
                 # part of the hold this release ends)
-                self.signal(ts, self._release_event(lock, hold), since=max(w[1], hold[1] if hold else 0),
+                self.signal(ts, self._release_event(lock, hold), since=max(w[1], hold[1]) if hold else w[1],
                             frame=sys._getframe(1))
             return
         held = ts.held
         if held and held[-1].lock is lock:
+            if self.trace is not None:  # first: an interrupt in the writing leaves the trace consistent
+                self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
             held.pop().refs = 0
-        elif any(h.lock is lock for h in held):
+            return
+        if any(h.lock is lock for h in held):
             if self._group_released(held, lock):
+                self._handed_off(ts, lock)  # a readers' group hold, released under its guard
                 return
             self.validator._remove_held(ts, lock)
         else:
             for other in [*self.threads.values(), *self.async_tasks.values()]:
                 if any(h.lock is lock for h in other.held):
                     if other.ident >= 0 and ts.ident >= 0 and not getattr(lock, "_ld_owner_bound", False):
-                        self.make_handoff(nid)  # released by a thread that did not take it
+                        self._handed_off(ts, lock)  # released by a thread that did not take it
                         return
                     ts = other
                     self.validator._remove_held(other, lock)
                     break
             else:
                 if self.orphans.pop(id(lock), None) is not None and not getattr(lock, "_ld_owner_bound", False):
-                    self.make_handoff(nid)  # taken by a thread that ended, released by another
+                    self._handed_off(ts, lock)  # taken by a thread that ended, released by another
                 return  # or acquired before lockdep was enabled
         if self.trace is not None:
             self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
@@ -603,7 +627,6 @@ class Runtime:
         if e is not None and e[0] == h.seq and any(id(a.lock) in e[1] for a in held[i + 1:]) \
                 and self.validator.graph.nodes[h.node].kind == "mutex" \
                 and not getattr(lock, "_ld_owner_bound", False):
-            self.make_handoff(h.node)
             return True
         for a in held[i + 1:]:
             if a.lock is not lock and not getattr(a.lock, "_ld_owner_bound", False):
@@ -631,8 +654,14 @@ class Runtime:
             self.trace.write(op="begin", task=ts.name, event=event)
         self.validator.begin(ts.name, event)
 
-    def signal(self, ts: ThreadState, event: str, since: int | None = None, exclude: Any = None,
+    def window_start(self) -> tuple[int, int]:
+        """Where a window that opens now starts: the validator's seq of the next event (the latest
+        one, with the current seq, came before it) and the line of the next event of the trace."""
+        return self.validator.seq + 1, (self.trace.lines + 1 if self.trace is not None else 0)
+
+    def signal(self, ts: ThreadState, event: str, since: tuple[int, int] | None = None, exclude: Any = None,
                frame: FrameType | None = None) -> None:
+        """``event`` happens; ``since`` (a ``window_start``) opens its window explicitly."""
         site = None
         if frame is not None:
             f = _outside_wrappers(frame)
@@ -643,8 +672,10 @@ class Runtime:
                 ev["site"] = sites.site_str(site)
             if exclude is not None:
                 ev["exclude"] = self.lock_id(exclude)
+            if since is not None and since[1]:
+                ev["after"] = since[1]
             self.trace.write(**ev)
-        self.validator.signal(ts.name, event, site, since=since, exclude=exclude)
+        self.validator.signal(ts.name, event, site, since=since[0] if since is not None else None, exclude=exclude)
 
     # ----------------------------------------------------------- fork
     def before_fork(self, frame: FrameType | None) -> None:

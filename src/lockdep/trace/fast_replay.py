@@ -62,11 +62,13 @@ class Acquire(_Event, tag="acquire"):
     subclass: Int = 0
     context: Context = "process"
     irqs_disabled: bool = False
+    private: bool = False
 
 
 class Release(_Event, tag="release"):
     task: Name
     lock: Name
+    handoff: bool = False
 
 
 class LockInit(_Event, tag="lock_init"):
@@ -89,6 +91,7 @@ class Signal(_Event, tag="signal"):
     task: Name
     event: Name
     exclude: Name = None  # type: ignore[assignment]
+    after: Int = None  # type: ignore[assignment]
 
 
 class Begin(_Event, tag="begin"):
@@ -255,7 +258,7 @@ class FastReplay:
                     held = st.held
                     top = held[-1] if held else None
                     plain = e.subclass == 0 and e.mode == "exclusive" and e.context == "process" \
-                        and not e.trylock and not e.irqs_disabled
+                        and not e.trylock and not e.irqs_disabled and not e.private
                     if plain:
                         known = after.get(top[KEY] if top is not None and top[CTX] == 0 else None)
                         hit = known.get(e.lock) if known is not None else None
@@ -267,7 +270,7 @@ class FastReplay:
                             st.last_acq[nid] = entry
                             hits += 1
                             continue
-                    resolved = self._resolve(e, held)
+                    resolved = self._resolve(e, held) if not e.private else None
                     if resolved is not None:
                         nid, read, ctx, trylock = resolved
                         hid = nid * 4 + read
@@ -285,7 +288,7 @@ class FastReplay:
                             continue
             elif cls is Release:
                 st = tasks.get(e.task)
-                if st is not None:
+                if st is not None and not e.handoff:
                     held = st.held
                     top = held[-1] if held else None
                     if top is not None and top[LOCK] == e.lock and top[REFS] == 1:
@@ -329,7 +332,10 @@ class FastReplay:
                 feed(v, ev, line)  # a new lock: no task is involved
                 return
             self.after.clear()  # the lock may change class
-        own = task is not None and op not in _GLOBAL_OPS and not (op == "release" and not self._holds(task, ev["lock"]))
+        if op == "release" and ev.get("handoff"):
+            self.after.clear()  # the class leaves every held stack and every cached chain
+        own = task is not None and op not in _GLOBAL_OPS and not (
+            op == "release" and (ev.get("handoff") or not self._holds(task, ev["lock"])))
         for name in [task] if own else list(self.tasks):
             self._sync(name)
         feed(v, ev, line)

@@ -40,11 +40,12 @@ _COMMON = {"t": NUMBER, "site": STR, "stack": STRLIST}
 OPS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "lock_init": ({"lock": NAME, "class": NAME, "kind": "kind"}, {"order": "order"}),
     "acquire": ({"task": NAME, "lock": NAME},
-                {"mode": "mode", "try": BOOL, "subclass": INT, "context": "context", "irqs_disabled": BOOL}),
-    "release": ({"task": NAME, "lock": NAME}, {}),
+                {"mode": "mode", "try": BOOL, "subclass": INT, "context": "context", "irqs_disabled": BOOL,
+                 "private": BOOL}),
+    "release": ({"task": NAME, "lock": NAME}, {"handoff": BOOL}),
     "free": ({"lock": NAME}, {}),
     "wait": ({"task": NAME, "event": NAME}, {}),
-    "signal": ({"task": NAME, "event": NAME}, {"exclude": NAME}),
+    "signal": ({"task": NAME, "event": NAME}, {"exclude": NAME, "after": INT}),
     "begin": ({"task": NAME, "event": NAME}, {}),
     "task_exit": ({"task": NAME}, {}),
     "fork": ({"task": NAME}, {}),
@@ -222,15 +223,16 @@ def feed(v: Validator, ev: dict, line: int) -> None:
     g = ev.get
     if op == "acquire":
         v.acquire(ev["task"], ev["lock"], g("mode", "exclusive"), g("try", False), g("subclass", 0),
-                  CONTEXTS[g("context", "process")], g("irqs_disabled", False), g("site"), g("stack"), line)
+                  CONTEXTS[g("context", "process")], g("irqs_disabled", False), g("site"), g("stack"), line,
+                  g("private", False))
     elif op == "release":
-        v.release(ev["task"], ev["lock"], g("site"), g("stack"), line)
+        v.release(ev["task"], ev["lock"], g("site"), g("stack"), line, g("handoff", False))
     elif op == "lock_init":
         v.lock_init(ev["lock"], ev["class"], ev["kind"], g("site"), line, g("order", "class"))
     elif op == "wait":
         v.wait(ev["task"], ev["event"], g("site"), g("stack"), line)
     elif op == "signal":
-        v.signal(ev["task"], ev["event"], g("site"), g("stack"), line, exclude=g("exclude"))
+        v.signal(ev["task"], ev["event"], g("site"), g("stack"), line, exclude=g("exclude"), after=g("after"))
     elif op == "begin":
         v.begin(ev["task"], ev["event"], g("site"), g("stack"), line)
     elif op == "free":

@@ -7,31 +7,10 @@ core reported it (a window of the release began at the seq of the count lock's a
 import threading
 import time
 
+import lightswitch
 
-class RWLock:
-    def __init__(self):
-        self._readers = 0
-        self._count_lock = threading.Lock()
-        self._write_lock = threading.Lock()
 
-    def acquire_read(self):
-        with self._count_lock:
-            self._readers += 1
-            if self._readers == 1:
-                self._write_lock.acquire()
-
-    def release_read(self):
-        with self._count_lock:
-            self._readers -= 1
-            if self._readers == 0:
-                self._write_lock.release()
-
-    def acquire_write(self):
-        self._write_lock.acquire()
-
-    def release_write(self):
-        self._write_lock.release()
-
+class RWLock(lightswitch.RWLock):
     def downgrade(self):
         t = threading.Thread(target=self.acquire_read)
         t.start()

@@ -3,31 +3,7 @@ it, the last reader (often another thread) releases it: correct."""
 import threading
 import time
 
-
-class RWLock:
-    def __init__(self):
-        self._readers = 0
-        self._count_lock = threading.Lock()
-        self._write_lock = threading.Lock()
-
-    def acquire_read(self):
-        with self._count_lock:
-            self._readers += 1
-            if self._readers == 1:
-                self._write_lock.acquire()
-
-    def release_read(self):
-        with self._count_lock:
-            self._readers -= 1
-            if self._readers == 0:
-                self._write_lock.release()
-
-    def acquire_write(self):
-        self._write_lock.acquire()
-
-    def release_write(self):
-        self._write_lock.release()
-
+from lightswitch import RWLock
 
 rw = RWLock()
 data = []

@@ -1,4 +1,4 @@
-"""The readers-writer lock of rwlock_group.py used by one thread at a time: no reader ever
+"""The readers-writer lock of lightswitch.py used by one thread at a time: no reader ever
 releases another thread's group hold, so the lock is never seen handed off.  The first reader
 still takes the write lock under the count lock, and the last one releases it under the count
 lock, so one thread shows both orders of the two locks; the counter makes them exclusive (a
@@ -7,30 +7,7 @@ instances are nested as a test suite does, always in one order (a read hold on t
 writing the second).  Correct: readerwriterlock's RWLockRead/RWLockWrite/RWLockFair have this shape."""
 import threading
 
-
-class RWLock:
-    def __init__(self):
-        self._readers = 0
-        self._count_lock = threading.Lock()
-        self._write_lock = threading.Lock()
-
-    def acquire_read(self):
-        with self._count_lock:
-            self._readers += 1
-            if self._readers == 1:
-                self._write_lock.acquire()
-
-    def release_read(self):
-        with self._count_lock:
-            self._readers -= 1
-            if self._readers == 0:
-                self._write_lock.release()
-
-    def acquire_write(self):
-        self._write_lock.acquire()
-
-    def release_write(self):
-        self._write_lock.release()
+from lightswitch import RWLock
 
 
 def read_twice(rw):

@@ -374,6 +374,7 @@ class Runtime:
             private = _under_construction(lock, born, frame)
             if not private:
                 lock._ld_born = None  # its owner's __init__ is over (or another thread has it): shared
+        self.validator.seq += 1  # an event of its own, after every window that opened before it
         if self.trace is None or not push:
             return self.validator.acquire_resolved(ts, lock, nid, 0, trylock, ctx, False, site, push=push,
                                                    private=private)

@@ -72,6 +72,7 @@ TABLE = [
     ('kernel-corpus', '052', 1, 'circular_dependency', ['&param->lock', '&param->fault_param->lock', 'pasid_mutex']),
     ('kernel-corpus', '053', 1, 'circular_dependency', ['console_owner', '&port_lock_key', '&tty->write_wait', '&p->pi_lock', '&rq->__lock']),
     ('kernel-corpus', '054', 1, 'inconsistent_lock_state', ['&xa->xa_lock#12']),
+    ('kernel-corpus', '055', 1, 'inconsistent_lock_state', ['&xa->xa_lock#12']),
     ('kernel-splats', '001', 1, 'circular_dependency', ['cpu_hotplug_lock.rw_sem', 'slab_mutex', 'kn->count#60']),
     ('kernel-splats', '008', 1, 'bad_unlock_balance', ['&q->q_usage_counter(queue)']),
     ('kernel-splats', '016', 1, 'inconsistent_lock_state', ['kn->active#5']),
@@ -130,6 +131,15 @@ def test_serial_console_report_behind_a_login_prompt_7_1():
     assert (r["task"], r["raw_held"]) == ("kworker/57:1/414", ["&rq->__lock", "console_lock", "console_srcu"])
     assert [len(e["stack"]) for e in r["edges"]] == [16, 22, 24, 16, 24]
     assert r["edges"][-1]["stack"][-1] == "ret_from_fork_asm+0x1a/0x30"
+
+
+def test_outlook_crlf_quote_with_joined_lines_reads_as_the_original_mail():
+    """054 quotes 055 as Outlook sent it: CRLF, blank lines dropped, the class line, the irq stamps and the
+    CPU / Hardware name / Call Trace lines each joined into one."""
+    (quote,), (original,) = (splat_json(str(corpus_file("kernel-corpus", n)))[1]["reports"] for n in ("054", "055"))
+    where = ("file", "line", "seen_at")
+    assert {k: v for k, v in quote.items() if k not in where} == {k: v for k, v in original.items() if k not in where}
+    assert len(original["backtrace"]) == 21 and original["detail"] == "inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage."
 
 
 def test_cross_release_thread_quoted_and_rewrapped_4_13():

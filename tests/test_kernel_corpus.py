@@ -70,6 +70,9 @@ TABLE = [
     ('kernel-corpus', '050', 1, 'recursive_locking', ['&zio->io_lock']),
     ('kernel-corpus', '051', 1, 'circular_dependency', ['s_active#28', 'pools_lock']),
     ('kernel-corpus', '052', 1, 'circular_dependency', ['&param->lock', '&param->fault_param->lock', 'pasid_mutex']),
+    ('kernel-corpus', '053', 1, 'circular_dependency', ['console_owner', '&port_lock_key', '&tty->write_wait', '&p->pi_lock', '&rq->__lock']),
+    ('kernel-corpus', '054', 1, 'inconsistent_lock_state', ['&xa->xa_lock#12']),
+    ('kernel-corpus', '055', 1, 'inconsistent_lock_state', ['&xa->xa_lock#12']),
     ('kernel-splats', '001', 1, 'circular_dependency', ['cpu_hotplug_lock.rw_sem', 'slab_mutex', 'kn->count#60']),
     ('kernel-splats', '008', 1, 'bad_unlock_balance', ['&q->q_usage_counter(queue)']),
     ('kernel-splats', '016', 1, 'inconsistent_lock_state', ['kn->active#5']),
@@ -106,6 +109,37 @@ def splat_json(*args: str, stdin: bytes | None = None) -> tuple[int, dict]:
 
 def loops(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "lockdep", "loops", *args], input=stdin, capture_output=True)
+
+
+@pytest.mark.parametrize("number", ["053", "054"])
+def test_crlf_reports_read_as_their_lf_text_with_any_line_end(number):
+    """053: a QEMU serial console capture attached to a mail; 054: an Outlook mail body. Both stored with CRLF
+    line ends; a capture through a second tty has CR CR LF, an old Mac file lone CRs: the reader sees one text."""
+    path = corpus_file("kernel-corpus", number)
+    data = path.read_bytes()
+    assert data.count(b"\r\n") == data.count(b"\n") > 50  # the CR bytes survived the checkout (.gitattributes)
+    lf = data.replace(b"\r\n", b"\n")
+    expected = splat_json("-", stdin=lf)
+    assert expected[1]["reports"][0]["raw_classes"] == next(row[4] for row in TABLE if row[1] == number)
+    for variant in (data, data.replace(b"\r\n", b"\r\r\n"), lf.replace(b"\n", b"\r")):
+        assert splat_json("-", stdin=variant) == expected
+
+
+def test_serial_console_report_behind_a_login_prompt_7_1():
+    rc, out = splat_json(str(corpus_file("kernel-corpus", "053")))
+    (r,) = out["reports"]
+    assert (r["task"], r["raw_held"]) == ("kworker/57:1/414", ["&rq->__lock", "console_lock", "console_srcu"])
+    assert [len(e["stack"]) for e in r["edges"]] == [16, 22, 24, 16, 24]
+    assert r["edges"][-1]["stack"][-1] == "ret_from_fork_asm+0x1a/0x30"
+
+
+def test_outlook_crlf_quote_with_joined_lines_reads_as_the_original_mail():
+    """054 quotes 055 as Outlook sent it: CRLF, blank lines dropped, the class line, the irq stamps and the
+    CPU / Hardware name / Call Trace lines each joined into one."""
+    (quote,), (original,) = (splat_json(str(corpus_file("kernel-corpus", n)))[1]["reports"] for n in ("054", "055"))
+    where = ("file", "line", "seen_at")
+    assert {k: v for k, v in quote.items() if k not in where} == {k: v for k, v in original.items() if k not in where}
+    assert len(original["backtrace"]) == 21 and original["detail"] == "inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage."
 
 
 def test_cross_release_thread_quoted_and_rewrapped_4_13():

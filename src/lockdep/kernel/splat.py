@@ -653,7 +653,19 @@ def read_text_file(path: str) -> list[str]:
     head = data[:65536]
     if b"\x00" in head or sum(c < 9 or 13 < c < 32 for c in head) > len(head) // 100:
         raise InputError(path, None, "binary data, not a kernel log or report text")
-    return data.decode("utf-8", "replace").splitlines()
+    return split_lines(data.decode("utf-8", "replace"))
+
+
+_CRS_BEFORE_LF = re.compile(r"\r+\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of a text with any line ends: LF, CRLF, a serial console capture's CR CR LF, or lone CRs.
+
+    ``str.splitlines`` alone would read ``\\r\\r\\n`` as two line ends, a blank line after every line."""
+    if "\r" in text:
+        text = _CRS_BEFORE_LF.sub("\n", text)
+    return text.splitlines()
 
 
 def parse_files(paths: list[str]) -> Iterator[tuple[list[Splat], list[SplatError]]]:

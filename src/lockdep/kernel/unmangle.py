@@ -2,7 +2,8 @@
 
 In the order the mangling was applied (outermost first):
 
-1. container: quoted-printable bodies decoded (soft line breaks joined), CRLF,
+1. container: quoted-printable bodies decoded (soft line breaks joined), CRs
+   left at line ends (``splat.split_lines`` reads CR CR LF as one line end),
    markdown code fences, rsyslog ``#012`` newline escapes;
 2. mail quoting: ``>``, ``>>``, ``> >``, ``>>  >`` of any depth and mix;
 3. log prefixes, repeatedly: syslog / ISO-date ``host kernel:``, journalctl,

@@ -21,6 +21,7 @@ _allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
 _CRLock = _thread.RLock
 _getframe = sys._getframe
+_wrapper_files = state._WRAPPER_FILES
 _OrigCondition = threading.Condition
 
 #: the active runtime, or None: checked on every call
@@ -70,64 +71,175 @@ class _LockCommon:
 
 class _PyLockBase:
     """The acquire and release paths in Python (the C core, when built, replaces them).
-    For a reentrant lock (``_ld_owner_bound``) only the outermost acquisition and the
-    final release are lock events."""
+    For a reentrant lock (``_ld_reentrant``) only the outermost acquisition and the
+    final release are lock events.
+
+    The chain-cache hit is written out in ``acquire`` and ``release`` (``__exit__`` repeats
+    ``release``): every call and attribute chain saved there is a share of every ``with lock:``
+    of the checked program.  It needs the calling thread's state (one thread-local read), the
+    chain key the runtime cached for this class on top of the thread's current chain (no tuple
+    hashed), and the lock's own entry from its last acquisition on this thread, at the same
+    site.  Anything else takes ``_acquired``."""
 
     __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "_ld_reentrant", "_ld_born", "__weakref__")
-    _ld_owner_bound = False
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        rt = current
-        if rt is None or self._ld_node < 0 or self._ld_owner_bound and self._block._is_owned():
-            return self._block.acquire(blocking, timeout)
-        if blocking and timeout == -1:
-            # on the held stack only once owned: a contended acquire validates, blocks, then pushes
-            frame = _getframe(1)
-            if not self._block.acquire(False):
-                return rt.acquire_blocking(self, frame)
+        block = self._block
+        if self._ld_reentrant and block._is_owned():  # re-entry by its owner: no lock event
+            return block.acquire(blocking, timeout)
+        if not blocking or timeout != -1:
+            return _trylock(self, blocking, timeout, _getframe(1))
+        # on the held stack only once owned: a contended acquire validates, blocks, then pushes
+        if not block.acquire(False):
+            return _contended(self, _getframe(1))
+        try:
             try:
-                if rt.fast_acquire(self, frame):
-                    return True
-            except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
-                self._block.release()
-                raise
-            # a chain not seen before is validated before the lock is taken, as the kernel does:
-            # lockdep's slow path (reports, allocations, gc callbacks) never runs under it
-            self._block.release()
-            rt.acquire(self, frame, push=False)
-            if not self._block.acquire(False):
-                return rt.acquire_blocking(self, frame)
-            try:
-                if not rt.fast_acquire(self, frame):
-                    rt.acquire(self, frame)
-            except BaseException:
-                self._block.release()
-                raise
-            return True
-        if self._block.acquire(blocking, timeout):
-            rt.acquire(self, _getframe(1), trylock=True)
-            return True
-        return False
+                ts = _tls.ts
+                nid = self._ld_node
+                nexts = _next_keys[nid]
+            except (AttributeError, KeyError):  # a thread or class not seen yet, no runtime, not checked
+                pass
+            else:
+                if not ts.ctx and self._ld_born is None:
+                    held = ts.held
+                    if held:
+                        top = held[-1]
+                        key = nexts.get(top.chain_key) if not top.ctx else None
+                    else:
+                        key = nexts.get(-1)
+                    h = self._ld_entry
+                    if key is not None and h is not None and h.owner is ts and not h.refs:
+                        frame = _getframe(1)
+                        code = frame.f_code
+                        lasti = frame.f_lasti
+                        site = h.site
+                        if site[0] is not code or site[1] != lasti:  # taken elsewhere this time
+                            if _wrapper_files.get(code.co_filename, True):  # (a wrapper's: the site is its user's)
+                                key = None
+                            else:
+                                h.site = (code, lasti)
+                        if key is not None:
+                            h.seq = _validator.seq = _validator.seq + 1
+                            h.refs = 1
+                            h.chain_key = key
+                            ts.last_acq[nid] = h
+                            held.append(h)
+                            return True
+        except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
+            block.release()
+            raise
+        return _acquired(self, _getframe(1))
 
     __enter__ = acquire
 
     def release(self) -> None:
-        self._block.release()
+        block = self._block
+        block.release()
+        if self._ld_reentrant and block._is_owned():
+            return
+        # the entry this lock last pushed on the fast path is on top of the caller's own stack
+        h = self._ld_entry
+        if h is not None and h.refs:
+            ts = h.owner
+            held = ts.held
+            if held and held[-1] is h and ts.ident == _get_ident():
+                held.pop()
+                h.refs = 0
+                return
         rt = current
-        if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()):
-            # fast path: the entry this lock last pushed is on top of the caller's own stack
-            h = self._ld_entry
-            if h is not None and h.refs and rt.trace is None:
-                ts = h.owner
-                held = ts.held
-                if held and held[-1] is h and ts.ident == _get_ident():
-                    held.pop()
-                    h.refs = 0
-                    return
+        if rt is not None and self._ld_node >= 0:
             rt.release(self)
 
-    def __exit__(self, *args: Any) -> None:
-        self.release()
+    def __exit__(self, t: Any, v: Any, tb: Any) -> None:
+        block = self._block
+        block.release()
+        if self._ld_reentrant and block._is_owned():
+            return
+        h = self._ld_entry
+        if h is not None and h.refs:
+            ts = h.owner
+            held = ts.held
+            if held and held[-1] is h and ts.ident == _get_ident():
+                held.pop()
+                h.refs = 0
+                return
+        rt = current
+        if rt is not None and self._ld_node >= 0:
+            rt.release(self)
+
+
+def _acquired(lock: Any, frame: Any) -> bool:
+    """``lock`` was taken without blocking, and its chain was no cache hit: the runtime's
+    fast path, else its slow path.  A chain not seen before is validated before the lock
+    is taken, as the kernel does: lockdep's slow path (reports, allocations, gc callbacks)
+    never runs under it."""
+    rt = current
+    if rt is None or lock._ld_node < 0:
+        return True
+    ts = rt.threads.get(_get_ident())
+    if ts is not None:
+        _tls.ts = ts  # (the hit path's way to it, until the runtime's thread map changes)
+    block = lock._block
+    try:
+        if rt.fast_acquire(lock, frame):
+            return True
+    except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
+        block.release()
+        raise
+    block.release()
+    rt.acquire(lock, frame, push=False)
+    if not block.acquire(False):
+        return rt.acquire_blocking(lock, frame)
+    try:
+        if not rt.fast_acquire(lock, frame):
+            rt.acquire(lock, frame)
+    except BaseException:
+        block.release()
+        raise
+    return True
+
+
+def _contended(lock: Any, frame: Any) -> bool:
+    """A blocking acquisition that found ``lock`` taken."""
+    rt = current
+    if rt is None or lock._ld_node < 0:
+        return lock._block.acquire()
+    return rt.acquire_blocking(lock, frame)
+
+
+def _trylock(lock: Any, blocking: bool, timeout: float, frame: Any) -> bool:
+    """``acquire(blocking=False)`` or ``acquire(timeout=...)``: cannot wait forever, so a trylock
+    (held, but no dependency from the locks already held to it)."""
+    if not lock._block.acquire(blocking, timeout):
+        return False
+    rt = current
+    if rt is not None and lock._ld_node >= 0:
+        rt.acquire(lock, frame, trylock=True)
+    return True
+
+
+#: the pure-Python core's view of the active runtime (``bind``): the calling thread's state as
+#: ``_tls.ts`` (a fresh thread-local whenever the runtime's thread map changes, filled by ``_acquired``'s
+#: path on first use), the runtime's cached chain keys per class (``Runtime.next_keys``), its validator
+_tls: Any = _thread._local()
+_next_keys: dict[int, dict[int, int]] = {}
+_validator: Any = None
+
+
+def bind(rt: state.Runtime | None) -> None:
+    """Make ``rt`` the active runtime (None: none)."""
+    global current, _tls, _next_keys, _validator
+    _tls = _thread._local()
+    _next_keys = rt.next_keys if rt is not None else {}
+    _validator = rt.validator if rt is not None else None
+    current = rt
+    if rt is not None and _speedups is None:
+        rt.threads_changed = _threads_changed
+
+
+def _threads_changed() -> None:
+    global _tls
+    _tls = _thread._local()
 
 
 _Base: Any = _speedups.LockBase if _speedups is not None else _PyLockBase

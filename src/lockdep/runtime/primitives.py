@@ -15,6 +15,7 @@ import sys
 import threading
 from typing import Any
 
+from ..engine.task import HeldLock
 from . import state, watchdog
 
 _allocate_lock = _thread.allocate_lock
@@ -75,11 +76,12 @@ class _PyLockBase:
     final release are lock events.
 
     The chain-cache hit is written out in ``acquire`` and ``release`` (``__exit__`` repeats
-    ``release``): every call and attribute chain saved there is a share of every ``with lock:``
-    of the checked program.  It needs the calling thread's state (one thread-local read), the
-    chain key the runtime cached for this class on top of the thread's current chain (no tuple
-    hashed), and the lock's own entry from its last acquisition on this thread, at the same
-    site.  Anything else takes ``_acquired``."""
+    ``release``): every bytecode there is a share of every ``with lock:`` of the checked
+    program.  It needs the calling thread's state (one thread-local read), the key the runtime
+    cached for this class's chain on top of the thread's current one (``Runtime.next_keys``: no
+    tuple hashed), and the lock's own entry from its last acquisition on this thread, off the
+    stack, taken at the same site (or at another, outside the standard library's wrappers).
+    Anything else takes ``_acquired``: the runtime's general fast path, else its slow path."""
 
     __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "_ld_reentrant", "_ld_born", "__weakref__")
 
@@ -95,36 +97,26 @@ class _PyLockBase:
         try:
             try:
                 ts = _tls.ts
-                nid = self._ld_node
-                nexts = _next_keys[nid]
-            except (AttributeError, KeyError):  # a thread or class not seen yet, no runtime, not checked
-                pass
-            else:
-                if not ts.ctx and self._ld_born is None:
-                    held = ts.held
-                    if held:
-                        top = held[-1]
-                        key = nexts.get(top.chain_key) if not top.ctx else None
-                    else:
-                        key = nexts.get(-1)
-                    h = self._ld_entry
-                    if key is not None and h is not None and h.owner is ts and not h.refs:
-                        frame = _getframe(1)
-                        code = frame.f_code
-                        lasti = frame.f_lasti
-                        site = h.site
-                        if site[0] is not code or site[1] != lasti:  # taken elsewhere this time
-                            if _wrapper_files.get(code.co_filename, True):  # (a wrapper's: the site is its user's)
-                                key = None
-                            else:
-                                h.site = (code, lasti)
-                        if key is not None:
-                            h.seq = _validator.seq = _validator.seq + 1
-                            h.refs = 1
-                            h.chain_key = key
-                            ts.last_acq[nid] = h
-                            held.append(h)
-                            return True
+                held = ts.held
+                # (not checked: the top entry's context; a chain key is never both a process-context
+                # key and a handler's, as in the validator's own chain cache)
+                key = _next_keys[self._ld_node][held[-1].chain_key if held else -1]
+                h = self._ld_entry
+                mine = h.owner is ts  # (an entry is only made for a lock that is no longer born private)
+            except (AttributeError, KeyError):  # no runtime, a thread, chain or lock not seen yet
+                mine = False
+            if mine and not h.refs and not ts.ctx:
+                frame = _getframe(1)
+                code = frame.f_code
+                lasti = frame.f_lasti
+                site = h.site
+                if site[0] is code and site[1] == lasti or _moved(h, code, lasti):
+                    h.seq = _validator.seq = _validator.seq + 1
+                    h.refs = 1
+                    h.chain_key = key
+                    ts.last_acq[h.node] = h
+                    held.append(h)
+                    return True
         except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
             block.release()
             raise
@@ -137,13 +129,16 @@ class _PyLockBase:
         block.release()
         if self._ld_reentrant and block._is_owned():
             return
-        # the entry this lock last pushed on the fast path is on top of the caller's own stack
-        h = self._ld_entry
-        if h is not None and h.refs:
-            ts = h.owner
-            held = ts.held
-            if held and held[-1] is h and ts.ident == _get_ident():
-                held.pop()
+        try:
+            held = _tls.ts.held
+        except AttributeError:
+            pass
+        else:
+            # the entry this lock last pushed is on top of the caller's own stack (an entry is
+            # only ever on its owner's)
+            h = self._ld_entry
+            if held and held[-1] is h:
+                del held[-1]
                 h.refs = 0
                 return
         rt = current
@@ -155,17 +150,29 @@ class _PyLockBase:
         block.release()
         if self._ld_reentrant and block._is_owned():
             return
-        h = self._ld_entry
-        if h is not None and h.refs:
-            ts = h.owner
-            held = ts.held
-            if held and held[-1] is h and ts.ident == _get_ident():
-                held.pop()
+        try:
+            held = _tls.ts.held
+        except AttributeError:
+            pass
+        else:
+            h = self._ld_entry
+            if held and held[-1] is h:
+                del held[-1]
                 h.refs = 0
                 return
         rt = current
         if rt is not None and self._ld_node >= 0:
             rt.release(self)
+
+
+def _moved(h: HeldLock, code: Any, lasti: int) -> bool:
+    """The lock of entry ``h`` is taken at another site than last time: the entry takes it,
+    unless that is in a standard library wrapper (whose user is the site) or in a file not
+    classified yet (``_acquired`` does both)."""
+    if _wrapper_files.get(code.co_filename, True):
+        return False
+    h.site = (code, lasti)
+    return True
 
 
 def _acquired(lock: Any, frame: Any) -> bool:

@@ -397,8 +397,8 @@ class Runtime:
 
     def acquire_blocking(self, lock: Any, frame: FrameType | None) -> bool:
         """A blocking acquisition that found the lock taken: validate the attempt before
-        blocking (a deadlock is reported even if it then happens), block, and only then
-        put the lock on the thread's held stack."""
+        blocking (a deadlock is reported even if it then happens), block (through the hang
+        watchdog when it runs), and only then put the lock on the thread's held stack."""
         ts = self.threads.get(get_ident()) or self.thread()
         if frame is None:
             frame = sys._getframe(1)
@@ -407,13 +407,8 @@ class Runtime:
             return self._wait_release(ts, lock, frame)
         if not lock._ld_owner_bound and any(h.lock is lock for h in ts.held):
             return self._self_wait(ts, lock, frame)
-        from . import watchdog
-
-        if watchdog.current is None and self.cached_key(ts, lock) is not None:
-            # a chain validated before, and no hang watchdog to tell: block, then push (the C core's
-            # contended path)
-            return self._take(ts, lock, frame, push=True)
-        self.acquire(lock, frame, push=False)
+        if self.cached_key(ts, lock) is None:  # (a chain validated before needs no validation)
+            self.acquire(lock, frame, push=False)
         return self._take(ts, lock, frame, push=True)
 
     def contended(self, lock: Any, frame: FrameType | None) -> Any:

@@ -93,7 +93,9 @@ class _PyLockBase:
             return _trylock(self, blocking, timeout, _getframe(1))
         # on the held stack only once owned: a contended acquire validates, blocks, then pushes
         if not block.acquire(False):
-            return _contended(self, _getframe(1))
+            if not _may_block(self):
+                return _contended(self, _getframe(1))
+            block.acquire()  # (a cached chain: as the uncontended path, once the lock is ours)
         try:
             try:
                 ts = _tls.ts
@@ -206,8 +208,24 @@ def _acquired(lock: Any, frame: Any) -> bool:
     return True
 
 
+def _may_block(lock: Any) -> bool:
+    """A blocking acquisition found ``lock`` taken: may it block right away and push once the lock
+    is its own, as the C core's contended path does?  Yes if the chain it makes is cached (nothing
+    to validate before it blocks), no hang watchdog needs to know about the wait, and the lock is
+    not one its own thread holds (a self-wait)."""
+    if watchdog.current is not None:
+        return False
+    try:
+        ts = _tls.ts
+        held = ts.held
+        _next_keys[lock._ld_node][held[-1].chain_key if held else -1]
+    except (AttributeError, KeyError):
+        return False
+    return not ts.ctx and lock._ld_born is None and not any(h.lock is lock for h in held)
+
+
 def _contended(lock: Any, frame: Any) -> bool:
-    """A blocking acquisition that found ``lock`` taken."""
+    """A blocking acquisition that found ``lock`` taken, and may not block right away."""
     rt = current
     if rt is None or lock._ld_node < 0:
         return lock._block.acquire()

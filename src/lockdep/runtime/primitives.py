@@ -91,37 +91,42 @@ class _PyLockBase:
             return block.acquire(blocking, timeout)
         if not blocking or timeout != -1:
             return _trylock(self, blocking, timeout, _getframe(1))
+        # the hit path's checks come before the lock is taken: it is held only for the push
+        try:
+            ts = _tls.ts
+            held = ts.held
+            nexts = _next_keys[self._ld_node]
+            # (not checked: the top entry's context; a chain key is never both a process-context
+            # key and a handler's, as in the validator's own chain cache)
+            key = nexts[held[-1].chain_key if held else -1]
+            h = self._ld_entry
+            # (an entry is only made for a lock no longer born private)
+            hit = h.owner is ts and not h.refs and not ts.ctx
+        except (AttributeError, KeyError):  # no runtime, a thread, chain or lock not seen yet
+            hit = False
+        if hit:
+            frame = _getframe(1)
+            code = frame.f_code
+            lasti = frame.f_lasti
+            site = h.site
+            hit = site[0] is code and site[1] == lasti or _moved(h, code, lasti)
         # on the held stack only once owned: a contended acquire validates, blocks, then pushes
         if not block.acquire(False):
             if not _may_block(self):
                 return _contended(self, _getframe(1))
-            block.acquire()  # (a cached chain: as the uncontended path, once the lock is ours)
-        try:
+            block.acquire()  # (a cached chain: pushed as uncontended, once the lock is ours)
+            hit = hit and _next_keys.get(self._ld_node) is nexts  # (not a hand-off class meanwhile)
+        if hit:
             try:
-                ts = _tls.ts
-                held = ts.held
-                # (not checked: the top entry's context; a chain key is never both a process-context
-                # key and a handler's, as in the validator's own chain cache)
-                key = _next_keys[self._ld_node][held[-1].chain_key if held else -1]
-                h = self._ld_entry
-                mine = h.owner is ts  # (an entry is only made for a lock that is no longer born private)
-            except (AttributeError, KeyError):  # no runtime, a thread, chain or lock not seen yet
-                mine = False
-            if mine and not h.refs and not ts.ctx:
-                frame = _getframe(1)
-                code = frame.f_code
-                lasti = frame.f_lasti
-                site = h.site
-                if site[0] is code and site[1] == lasti or _moved(h, code, lasti):
-                    h.seq = _validator.seq = _validator.seq + 1
-                    h.refs = 1
-                    h.chain_key = key
-                    ts.last_acq[h.node] = h
-                    held.append(h)
-                    return True
-        except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
-            block.release()
-            raise
+                h.seq = _validator.seq = _validator.seq + 1
+                h.refs = 1
+                h.chain_key = key
+                ts.last_acq[h.node] = h
+                held.append(h)
+            except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
+                block.release()
+                raise
+            return True
         return _acquired(self, _getframe(1))
 
     __enter__ = acquire

@@ -114,9 +114,17 @@ class _PyLockBase:
             hit = site[0] is code and site[1] == lasti or _moved(h, code, lasti)
         # on the held stack only once owned: a contended acquire validates, blocks, then pushes
         if not block.acquire(False):
-            if not _may_block(self):
-                return _contended(self, _getframe(1))
-            _take_when_free(block)  # (a cached chain: pushed as uncontended, once the lock is ours)
+            # A Python-level __exit__ can give the GIL away while its lock is still held (a raw
+            # lock's C `with` cannot); if the other threads then queue up on the lock, each release
+            # hands it to a thread that still waits for the GIL while the releaser finds it taken
+            # again: a convoy, every acquisition contended from then on (4 threads on one lock ran
+            # 10-25x slower than raw).  One yield of the GIL first lets the holder release with
+            # nobody queued.
+            _sleep(0)
+            if not block.acquire(False):
+                if not _may_block(self):
+                    return _contended(self, _getframe(1))
+                block.acquire()  # (a cached chain: pushed as uncontended, once the lock is ours)
             hit = hit and _next_keys.get(self._ld_node) is nexts  # (not a hand-off class meanwhile)
         if hit:
             try:
@@ -229,18 +237,6 @@ def _may_block(lock: Any) -> bool:
     except (AttributeError, KeyError):
         return False
     return not ts.ctx and lock._ld_born is None and not any(h.lock is lock for h in held)
-
-
-def _take_when_free(block: Any) -> None:
-    """Block until ``block`` is the caller's, letting the thread that holds it run first.  A
-    Python-level ``__exit__`` can give the GIL away while its lock is still held (a raw lock's C
-    ``with`` cannot); if the other threads then queue up on the lock, each release hands it to a
-    thread that still waits for the GIL, whose holder meanwhile finds the lock taken again: a
-    convoy, every acquisition contended from then on (4 threads on one lock ran 10-25x slower
-    than raw).  One yield of the GIL first lets the holder release with nobody queued."""
-    _sleep(0)
-    if not block.acquire(False):
-        block.acquire()
 
 
 def _contended(lock: Any, frame: Any) -> bool:

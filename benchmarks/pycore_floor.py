@@ -3,7 +3,8 @@ at a time, each next to a raw lock in the same process (ns per ``with`` and rati
 
     LOCKDEP_CORE=python python benchmarks/pycore_floor.py [--n 200000] [--rounds 9] [--instructions]
 
-Rows, each adding to the one before (models of the hit path's work, without its checks):
+Rows, each adding to the one before (models of the hit path's work, without its checks, each
+written out: a shared helper would cost more than some of what they measure):
 ``python with`` is a Python-level ``__enter__``/``__exit__`` around the raw lock, taken
 as the core takes it (a try first); ``+ thread-local`` reads the calling thread's state on
 both sides; ``+ call site`` reads the caller's code and instruction offset and compares
@@ -20,11 +21,11 @@ import _thread
 import argparse
 import os
 import sys
-import time
 from typing import Any
 
+from overhead import lone_with  # (this folder: the same loop as the per-lock rows)
+
 _getframe = sys._getframe
-cpu_ns = time.thread_time_ns
 
 
 class PythonWith:
@@ -141,14 +142,6 @@ class PlusBookkeeping(PlusCallSite):
         if held and held[-1] is h:
             del held[-1]
             h.refs = 0
-
-
-def lone_with(lock: Any, n: int) -> float:
-    t = cpu_ns()
-    for _ in range(n):
-        with lock:
-            pass
-    return (cpu_ns() - t) / n
 
 
 def make_rows() -> dict[str, Any]:

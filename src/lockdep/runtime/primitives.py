@@ -193,10 +193,10 @@ def _moved(h: HeldLock, code: Any, lasti: int) -> bool:
 
 
 def _acquired(lock: Any, frame: Any) -> bool:
-    """``lock`` was taken without blocking, and its chain was no cache hit: the runtime's
-    fast path, else its slow path.  A chain not seen before is validated before the lock
-    is taken, as the kernel does: lockdep's slow path (reports, allocations, gc callbacks)
-    never runs under it."""
+    """``lock`` was taken (at once, or after blocking for a cached chain), and the hit path
+    did not push it: the runtime's fast path, else its slow path.  A chain not seen before
+    is validated before the lock is taken, as the kernel does: lockdep's slow path (reports,
+    allocations, gc callbacks) never runs under it."""
     rt = current
     if rt is None or lock._ld_node < 0:
         return True

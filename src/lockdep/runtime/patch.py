@@ -623,7 +623,7 @@ def _bind_c_core(rt: Runtime, core: Any) -> None:
     v = rt.validator
     if not isinstance(v.chains, core.ChainSet):
         v.chains = core.ChainSet(v.chains)
-        rt.fast_acquire = rt._make_fast_acquire()  # the Python fast path reads the same set
+        rt.fast_acquire, rt.cached_key = rt._make_fast_path()  # the Python fast path reads the same set
     try:
         core.bind(rt, v, rt.threads, v.chains, v.graph.nodes, _WRAPPER_FILES, HeldLock, ThreadState, Node,
                   MASK_TABLE[0], rt.trace is None, rt.handoff, watchdog)
@@ -634,7 +634,7 @@ def _bind_c_core(rt: Runtime, core: Any) -> None:
 
 def install(rt: Runtime) -> None:
     global _fork_hooks_registered
-    primitives.current = rt
+    primitives.bind(rt)
     if primitives._speedups is not None:
         _bind_c_core(rt, primitives._speedups)
     for (owner, name), new in PATCHES.items():
@@ -648,7 +648,7 @@ def install(rt: Runtime) -> None:
 
 
 def uninstall() -> None:
-    primitives.current = None
+    primitives.bind(None)
     if primitives._speedups is not None:
         primitives._speedups.unbind()
     for (owner, name), orig in ORIGINALS.items():

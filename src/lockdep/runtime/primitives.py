@@ -13,14 +13,18 @@ import _thread
 import os
 import sys
 import threading
+import time
 from typing import Any
 
+from ..engine.task import HeldLock
 from . import state, watchdog
 
 _allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
 _CRLock = _thread.RLock
 _getframe = sys._getframe
+_sleep = time.sleep
+_wrapper_files = state._WRAPPER_FILES
 _OrigCondition = threading.Condition
 
 #: the active runtime, or None: checked on every call
@@ -70,64 +74,212 @@ class _LockCommon:
 
 class _PyLockBase:
     """The acquire and release paths in Python (the C core, when built, replaces them).
-    For a reentrant lock (``_ld_owner_bound``) only the outermost acquisition and the
-    final release are lock events."""
+    For a reentrant lock (``_ld_reentrant``) only the outermost acquisition and the
+    final release are lock events.
+
+    The chain-cache hit is written out in ``acquire`` and ``release`` (``__exit__`` repeats
+    ``release``): every bytecode there is a share of every ``with lock:`` of the checked
+    program.  It needs the calling thread's state (one thread-local read), the key the runtime
+    cached for this class's chain on top of the thread's current one (``Runtime.next_keys``: no
+    tuple hashed), and the lock's own entry from its last acquisition on this thread, off the
+    stack, taken at the same site (or at another, outside the standard library's wrappers).
+    Anything else takes ``_acquired``: the runtime's general fast path, else its slow path."""
 
     __slots__ = ("_block", "_ld_node", "_ld_id", "_ld_entry", "_ld_reentrant", "_ld_born", "__weakref__")
-    _ld_owner_bound = False
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        rt = current
-        if rt is None or self._ld_node < 0 or self._ld_owner_bound and self._block._is_owned():
-            return self._block.acquire(blocking, timeout)
-        if blocking and timeout == -1:
-            # on the held stack only once owned: a contended acquire validates, blocks, then pushes
+        block = self._block
+        if self._ld_reentrant and block._is_owned():  # re-entry by its owner: no lock event
+            return block.acquire(blocking, timeout)
+        if not blocking or timeout != -1:
+            return _trylock(self, blocking, timeout, _getframe(1))
+        # the hit path's checks come before the lock is taken: it is held only for the push
+        try:
+            ts = _tls.ts
+            held = ts.held
+            nexts = _next_keys[self._ld_node]
+            # (not checked: the top entry's context; a chain key is never both a process-context
+            # key and a handler's, as in the validator's own chain cache)
+            key = nexts[held[-1].chain_key if held else -1]
+            h = self._ld_entry
+            # (an entry is only made for a lock no longer born private)
+            hit = h.owner is ts and not h.refs and not ts.ctx
+        except (AttributeError, KeyError):  # no runtime, a thread, chain or lock not seen yet
+            hit = False
+        if hit:
             frame = _getframe(1)
-            if not self._block.acquire(False):
-                return rt.acquire_blocking(self, frame)
+            code = frame.f_code
+            lasti = frame.f_lasti
+            site = h.site
+            hit = site[0] is code and site[1] == lasti or _moved(h, code, lasti)
+        # on the held stack only once owned: a contended acquire validates, blocks, then pushes
+        if not block.acquire(False):
+            # A Python-level __exit__ can give the GIL away while its lock is still held (a raw
+            # lock's C `with` cannot); if the other threads then queue up on the lock, each release
+            # hands it to a thread that still waits for the GIL while the releaser finds it taken
+            # again: a convoy, every acquisition contended from then on (4 threads on one lock ran
+            # 10-25x slower than raw).  One yield of the GIL first lets the holder release with
+            # nobody queued.
+            _sleep(0)
+            if not block.acquire(False):
+                if not _may_block(self):
+                    return _contended(self, _getframe(1))
+                block.acquire()  # (a cached chain: pushed as uncontended, once the lock is ours)
+            hit = hit and _next_keys.get(self._ld_node) is nexts  # (not a hand-off class meanwhile)
+        if hit:
             try:
-                if rt.fast_acquire(self, frame):
-                    return True
+                h.seq = _validator.seq = _validator.seq + 1
+                h.refs = 1
+                h.chain_key = key
+                ts.last_acq[h.node] = h
+                held.append(h)
             except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
-                self._block.release()
-                raise
-            # a chain not seen before is validated before the lock is taken, as the kernel does:
-            # lockdep's slow path (reports, allocations, gc callbacks) never runs under it
-            self._block.release()
-            rt.acquire(self, frame, push=False)
-            if not self._block.acquire(False):
-                return rt.acquire_blocking(self, frame)
-            try:
-                if not rt.fast_acquire(self, frame):
-                    rt.acquire(self, frame)
-            except BaseException:
-                self._block.release()
+                block.release()
                 raise
             return True
-        if self._block.acquire(blocking, timeout):
-            rt.acquire(self, _getframe(1), trylock=True)
-            return True
-        return False
+        return _acquired(self, _getframe(1))
 
     __enter__ = acquire
 
     def release(self) -> None:
-        self._block.release()
-        rt = current
-        if rt is not None and self._ld_node >= 0 and not (self._ld_owner_bound and self._block._is_owned()):
-            # fast path: the entry this lock last pushed is on top of the caller's own stack
+        block = self._block
+        block.release()
+        if self._ld_reentrant and block._is_owned():
+            return
+        try:
+            held = _tls.ts.held
+        except AttributeError:
+            pass
+        else:
+            # the entry this lock last pushed is on top of the caller's own stack (an entry is
+            # only ever on its owner's)
             h = self._ld_entry
-            if h is not None and h.refs and rt.trace is None:
-                ts = h.owner
-                held = ts.held
-                if held and held[-1] is h and ts.ident == _get_ident():
-                    held.pop()
-                    h.refs = 0
-                    return
+            if held and held[-1] is h:
+                del held[-1]
+                h.refs = 0
+                return
+        rt = current
+        if rt is not None and self._ld_node >= 0:
             rt.release(self)
 
-    def __exit__(self, *args: Any) -> None:
-        self.release()
+    def __exit__(self, t: Any, v: Any, tb: Any) -> None:
+        block = self._block
+        block.release()
+        if self._ld_reentrant and block._is_owned():
+            return
+        try:
+            held = _tls.ts.held
+        except AttributeError:
+            pass
+        else:
+            h = self._ld_entry
+            if held and held[-1] is h:
+                del held[-1]
+                h.refs = 0
+                return
+        rt = current
+        if rt is not None and self._ld_node >= 0:
+            rt.release(self)
+
+
+def _moved(h: HeldLock, code: Any, lasti: int) -> bool:
+    """The lock of entry ``h`` is taken at another site than last time: the entry takes it,
+    unless that is in a standard library wrapper (whose user is the site) or in a file not
+    classified yet (``_acquired`` does both)."""
+    if _wrapper_files.get(code.co_filename, True):
+        return False
+    h.site = (code, lasti)
+    return True
+
+
+def _acquired(lock: Any, frame: Any) -> bool:
+    """``lock`` was taken (at once, or after blocking for a cached chain), and the hit path
+    did not push it: the runtime's fast path, else its slow path.  A chain not seen before
+    is validated before the lock is taken, as the kernel does: lockdep's slow path (reports,
+    allocations, gc callbacks) never runs under it."""
+    rt = current
+    if rt is None or lock._ld_node < 0:
+        return True
+    ts = rt.threads.get(_get_ident())
+    if ts is not None:
+        _tls.ts = ts  # (the hit path's way to it, until the runtime's thread map changes)
+    block = lock._block
+    try:
+        if rt.fast_acquire(lock, frame):
+            return True
+    except BaseException:  # interrupted in the bookkeeping: the caller never got the lock
+        block.release()
+        raise
+    block.release()
+    rt.acquire(lock, frame, push=False)
+    if not block.acquire(False):
+        return rt.acquire_blocking(lock, frame)
+    try:
+        if not rt.fast_acquire(lock, frame):
+            rt.acquire(lock, frame)
+    except BaseException:
+        block.release()
+        raise
+    return True
+
+
+def _may_block(lock: Any) -> bool:
+    """A blocking acquisition found ``lock`` taken: may it block right away and push once the lock
+    is its own, as the C core's contended path does?  Yes if the chain it makes is cached (nothing
+    to validate before it blocks), no hang watchdog needs to know about the wait, and the lock is
+    not one its own thread holds (a self-wait)."""
+    if watchdog.current is not None:
+        return False
+    try:
+        ts = _tls.ts
+        held = ts.held
+        _next_keys[lock._ld_node][held[-1].chain_key if held else -1]
+    except (AttributeError, KeyError):
+        return False
+    return not ts.ctx and lock._ld_born is None and not any(h.lock is lock for h in held)
+
+
+def _contended(lock: Any, frame: Any) -> bool:
+    """A blocking acquisition that found ``lock`` taken, and may not block right away."""
+    rt = current
+    if rt is None or lock._ld_node < 0:
+        return lock._block.acquire()
+    return rt.acquire_blocking(lock, frame)
+
+
+def _trylock(lock: Any, blocking: bool, timeout: float, frame: Any) -> bool:
+    """``acquire(blocking=False)`` or ``acquire(timeout=...)``: cannot wait forever, so a trylock
+    (held, but no dependency from the locks already held to it)."""
+    if not lock._block.acquire(blocking, timeout):
+        return False
+    rt = current
+    if rt is not None and lock._ld_node >= 0:
+        rt.acquire(lock, frame, trylock=True)
+    return True
+
+
+#: the pure-Python core's view of the active runtime (``bind``): the calling thread's state as
+#: ``_tls.ts`` (a fresh thread-local whenever the runtime's thread map changes, filled by ``_acquired``'s
+#: path on first use), the runtime's cached chain keys per class (``Runtime.next_keys``), its validator
+_tls: Any = _thread._local()
+_next_keys: dict[int, dict[int, int]] = {}
+_validator: Any = None
+
+
+def bind(rt: state.Runtime | None) -> None:
+    """Make ``rt`` the active runtime (None: none)."""
+    global current, _tls, _next_keys, _validator
+    _tls = _thread._local()
+    _next_keys = rt.next_keys if rt is not None else {}
+    _validator = rt.validator if rt is not None else None
+    current = rt
+    if rt is not None and _speedups is None:
+        rt.threads_changed = _threads_changed
+
+
+def _threads_changed() -> None:
+    global _tls
+    _tls = _thread._local()
 
 
 _Base: Any = _speedups.LockBase if _speedups is not None else _PyLockBase

@@ -112,9 +112,12 @@ class Runtime:
         #: called after every change to ``threads`` (the C core caches each thread's state)
         self.threads_changed: Callable[[], None] = _nothing
 
-        self.fast_acquire = self._make_fast_acquire()
+        #: class -> {key of the chain under it (-1: none): key of the chain it tops}: the cached chains
+        #: a plain acquisition makes, once the class's usage needs no marking (emptied for a hand-off class)
+        self.next_keys: dict[int, dict[int, int]] = {}
+        self.fast_acquire, self.cached_key = self._make_fast_path()
 
-    def _make_fast_acquire(self) -> Callable[[Any, FrameType], bool]:
+    def _make_fast_path(self) -> tuple[Callable[[Any, FrameType], bool], Callable[[ThreadState, Any], int | None]]:
         """The per-acquire fast path, with everything it touches bound to locals: a
         plain blocking acquisition in process context whose chain of held classes was
         validated before only pushes an entry (the kernel's chain-cache hit), reused
@@ -124,29 +127,47 @@ class Runtime:
         v = self.validator
         chains = v.chains
         nodes = v.graph.nodes
+        next_keys = self.next_keys
         wrapper_files = _WRAPPER_FILES
         usage_needed = MASK_TABLE[0]  # process context, interrupts enabled, blocking, exclusive
-        head_keys: dict[int, int] = {}  # class -> key of the chain it heads (a constant: no tuple to hash)
 
-        def fast_acquire(lock: Any, frame: FrameType) -> bool:
-            ts = threads_get(get_ident())
-            if ts is None or ts.ctx or self.trace is not None or lock._ld_born is not None:
-                return False
+        def cached_key(ts: ThreadState, lock: Any) -> int | None:
+            """The key of the chain ``ts`` makes by taking ``lock`` now, if that chain is cached and
+            the class's usage needs no marking; else None."""
+            if ts.ctx or self.trace is not None or lock._ld_born is not None:
+                return None
             nid = lock._ld_node
-            if nodes[nid].usage & usage_needed != usage_needed:
-                return False
             held = ts.held
             if held:
                 top = held[-1]
                 if top.ctx:
-                    return False
-                key = hash((top.chain_key, nid << 2))
+                    return None
+                prev = top.chain_key
             else:
-                key = head_keys.get(nid)
-                if key is None:
-                    key = head_keys[nid] = hash((-1, nid << 2))
-            if key not in chains:
+                prev = -1  # (no chain key is -1: CPython's hash() never returns it)
+            nexts = next_keys.get(nid)
+            if nexts is None:
+                nexts = next_keys[nid] = {}
+            key = nexts.get(prev)
+            if key is None:
+                # (the class's map is taken before its usage is read: a hand-off drops the map after
+                # zeroing the usage, so a key cached meanwhile lands in a dropped map)
+                if nodes[nid].usage & usage_needed != usage_needed:
+                    return None
+                key = hash((prev, nid << 2))
+                if key not in chains:
+                    return None
+                nexts[prev] = key
+            return key
+
+        def fast_acquire(lock: Any, frame: FrameType) -> bool:
+            ts = threads_get(get_ident())
+            if ts is None:
                 return False
+            key = cached_key(ts, lock)
+            if key is None:
+                return False
+            nid = lock._ld_node
             code = frame.f_code
             lasti = frame.f_lasti
             h = lock._ld_entry
@@ -169,11 +190,11 @@ class Runtime:
                 h = lock._ld_entry = HeldLock(lock, nid, 0, False, 0, (code, lasti), None, 0, v.seq)
                 h.owner = ts
             h.chain_key = key
-            held.append(h)
+            ts.held.append(h)
             ts.last_acq[nid] = h
             return True
 
-        return fast_acquire
+        return fast_acquire, cached_key
 
     # ------------------------------------------------------ hand-offs
     def _held_back(self, f: Finding) -> bool:
@@ -392,8 +413,8 @@ class Runtime:
 
     def acquire_blocking(self, lock: Any, frame: FrameType | None) -> bool:
         """A blocking acquisition that found the lock taken: validate the attempt before
-        blocking (a deadlock is reported even if it then happens), block, and only then
-        put the lock on the thread's held stack."""
+        blocking (a deadlock is reported even if it then happens), block (through the hang
+        watchdog when it runs), and only then put the lock on the thread's held stack."""
         ts = self.threads.get(get_ident()) or self.thread()
         if frame is None:
             frame = sys._getframe(1)
@@ -402,7 +423,8 @@ class Runtime:
             return self._wait_release(ts, lock, frame)
         if not lock._ld_owner_bound and any(h.lock is lock for h in ts.held):
             return self._self_wait(ts, lock, frame)
-        self.acquire(lock, frame, push=False)
+        if self.cached_key(ts, lock) is None:  # (a chain validated before needs no validation)
+            self.acquire(lock, frame, push=False)
         return self._take(ts, lock, frame, push=True)
 
     def contended(self, lock: Any, frame: FrameType | None) -> Any:
@@ -521,6 +543,7 @@ class Runtime:
         if nid in self.handoff:
             return
         self.validator.make_unowned(nid)  # (threads and asyncio tasks are the validator's tasks)
+        self.next_keys.pop(nid, None)  # (after the usage: see cached_key)
         for key, (_, h, _lock) in list(self.orphans.items()):
             if h.node == nid:
                 self.orphans.pop(key, None)

@@ -36,6 +36,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "handoff_done_flag.py",   # a Lock released by the worker, re-acquired to wait for it
     "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
     "rwlock_one_thread.py",   # the same lock used by one thread at a time: never seen handed off
+    "futures_wait_two_sites.py",  # the stdlib nests the conditions of futures of two lines, sorted by id
     "rwlock_downgrade_through_a_thread.py",  # a write hold becomes a thread's read hold
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
     "stop_then_join_mixed.py",  # the same, after joins of emitters (one thread class) that never waited
@@ -59,6 +60,15 @@ def test_unsorted_instances_of_one_class_are_an_inversion_naming_both(tmp_path):
     assert a != b
     assert "accounts_unsorted.py:14 transfer(): with b.lock:" in found[0]["site"]
     assert "accounts_unsorted.py:13 transfer(): with a.lock:" in found[0]["holding"]["site"]
+
+
+def test_two_queues_of_two_lines_nested_in_both_orders_are_an_inversion_naming_both(tmp_path):
+    found, err = lockdep("queues_nested_both_orders.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", ["queues_nested_both_orders.inbox.mutex",
+                                                     "queues_nested_both_orders.outbox.mutex"])]
+    assert ("two queues_nested_both_orders.inbox.mutex / queues_nested_both_orders.outbox.mutex objects are "
+            "taken in opposite orders") in err
+    assert "queues_nested_both_orders.py:14 in move" in err and "queues_nested_both_orders.py:13 in move" in err
 
 
 def test_a_thread_waiting_for_a_lock_only_it_could_release_is_a_self_deadlock(tmp_path):
@@ -278,6 +288,8 @@ def test_an_interrupt_while_waiting_for_a_contended_lock_never_leaves_it_held():
 @pytest.mark.parametrize("program", [
     "accounts_sorted.py",        # instance order within a class
     "accounts_unsorted.py",      # ... and its inversion
+    "futures_wait_two_sites.py",  # the instance rule across the classes of one family
+    "queues_nested_both_orders.py",  # ... and its inversion
     "rwlock_one_thread.py",      # a readers' group lock seen in one thread
     "rwlock_group.py",           # a group hold released by another thread, one taken by a thread that ended
     "rwlock_downgrade_through_a_thread.py",  # windows of a hand-off release

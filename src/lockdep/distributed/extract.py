@@ -86,10 +86,10 @@ class Recorder(Validator):
 
     # -- the steps ---------------------------------------------------------
     def lock_init(self, lock: str, cls: str, kind: str = "mutex", site: Any = None, line: int = 0,
-                  order: str = "class") -> None:
+                  order: str = "class", family: str | None = None) -> None:
         if site is not None and cls not in self.class_sites:
             self._step(SITE, cls, str(site))
-        super().lock_init(lock, cls, kind, site, line, order)
+        super().lock_init(lock, cls, kind, site, line, order, family)
 
     def _validate_chain(self, ts: TaskState, nxt: HeldLock, head: bool) -> bool:
         # the chain the validator keys its cache on: the run of held entries in nxt's context

@@ -93,7 +93,7 @@ class Edge:
 
 
 class Node:
-    __slots__ = ("id", "name", "kind", "usage", "out", "inn", "usage_witness", "instance_order")
+    __slots__ = ("id", "name", "kind", "usage", "out", "inn", "usage_witness", "instance_order", "family")
 
     def __init__(self, id: int, name: str, kind: str):
         self.id = id
@@ -103,6 +103,10 @@ class Node:
         #: two instances of the class nested in each other are judged by instance order
         #: (Python's classes, ``"order": "instance"`` in a trace) rather than as recursion
         self.instance_order = False
+        #: classes of one family (the node id of its first class) are one class for the instance
+        #: rule: a stdlib composite's primitive named after each user line that made one
+        #: (``"family"`` in a trace); by default a class is its own family
+        self.family = id
         self.out: dict[int, Edge] = {}
         self.inn: dict[int, Edge] = {}
         self.usage_witness: dict[int, Witness] = {}  # first acquisition that set each usage bit

@@ -55,25 +55,28 @@ PRUNE_INSTANCES_AT = 4096  # instance edges of live and dead locks before the de
 
 
 class LockInfo:
-    __slots__ = ("cls", "kind", "nodes", "read_level", "reentrant", "instance_order")
+    __slots__ = ("cls", "kind", "nodes", "read_level", "reentrant", "instance_order", "family")
 
-    def __init__(self, cls: str, kind: str, instance_order: bool = False):
+    def __init__(self, cls: str, kind: str, instance_order: bool = False, family: str | None = None):
         self.cls = cls
         self.kind = kind
         self.reentrant = kind == "rlock"
         self.nodes: dict[int, int] = {}
         self.read_level = READ_LEVEL[kind]
         self.instance_order = instance_order
+        self.family = family
 
 
 class InstanceEdge:
-    """``held`` was held when ``taken`` of the same class was taken (instance order within a
-    class).  Live instances are kept by weak reference and described only in a report."""
+    """``held`` was held when ``taken`` of the same class (or family: ``classes``, their nodes)
+    was taken (instance order within a class).  Live instances are kept by weak reference and
+    described only in a report."""
 
-    __slots__ = ("witness", "_held", "_taken")
+    __slots__ = ("witness", "_held", "_taken", "classes")
 
-    def __init__(self, witness: Witness, held: Any, taken: Any):
+    def __init__(self, witness: Witness, held: Any, taken: Any, classes: tuple[int, int]):
         self.witness = witness
+        self.classes = classes
         self._held = _weak(held)
         self._taken = _weak(taken)
 
@@ -180,10 +183,11 @@ class Validator:
 
     # ------------------------------------------------------------------ locks
     def lock_init(self, lock: str, cls: str, kind: str = "mutex", site: Any = None, line: int = 0,
-                  order: str = "class") -> None:
+                  order: str = "class", family: str | None = None) -> None:
         """Declare ``lock`` a member of ``cls`` (re-keys it if declared before).
         ``order="instance"``: two instances of the class nested in each other are judged
-        by the order of the instances, not reported as recursion.
+        by the order of the instances, not reported as recursion.  ``family``: the name of
+        the first class of the family ``cls`` belongs to (instance order across its classes).
 
         Initialising a lock that a task holds is reported like freeing it
         (the kernel's ``debug_check_no_locks_freed`` in ``*_init``)."""
@@ -191,7 +195,7 @@ class Validator:
         if lock in self.locks:
             self.free(lock, site, None, line)
             self.seq -= 1
-        self.locks[lock] = LockInfo(cls, kind, order == "instance")
+        self.locks[lock] = LockInfo(cls, kind, order == "instance", family)
         if order == "instance":  # a recorded Python trace: its thread and queue events merge instances
             self.cycles_need_a_lock = True
         if site is not None and cls not in self.class_sites:
@@ -209,6 +213,8 @@ class Validator:
             nid = info.nodes[subclass] = self.graph.node(node_name(info.cls, subclass), info.kind)
             if info.instance_order:
                 self.graph.nodes[nid].instance_order = True
+            if info.family is not None and not subclass:
+                self.graph.nodes[nid].family = self.graph.node(info.family, info.kind)
         return nid
 
     def _task(self, task: str) -> TaskState:
@@ -520,7 +526,9 @@ class Validator:
         """check_deadlock, then check_prevs_add (a chain head adds no edges).  False when the
         verdict depends on the instances, not only on the chain of classes."""
         held = ts.held
-        node = self.graph.nodes[nxt.node]
+        nodes = self.graph.nodes
+        node = nodes[nxt.node]
+        family = node.family
         same: HeldLock | None = None
         for h in held:
             if h.node == nxt.node and not h.private:
@@ -533,6 +541,8 @@ class Validator:
                     continue
                 self._recursive(ts, nxt, h)
                 return True
+            if nodes[h.node].family == family and h.node != nxt.node and not h.private and h.lock != nxt.lock:
+                same = h  # another class of the family: judged by instance order too
         if same is not None:
             self._instance_order(ts, same, nxt)
         if head:
@@ -541,8 +551,8 @@ class Validator:
             prev = held[i]
             if prev.ctx != nxt.ctx:
                 break
-            if prev.private:
-                continue
+            if prev.private or nodes[prev.node].family == family and prev.node != nxt.node:
+                continue  # (a class of the family: its order is the instances')
             self._add_dependency(ts, prev, nxt, "acquire")
             if not prev.trylock:
                 if not self.complete:
@@ -886,13 +896,14 @@ class Validator:
         instances of the class) is an inversion between instances, as instance-based
         detectors report; a consistent order (by index, id, outer before inner) is clean."""
         a, b = self.instance_key(prev.lock), self.instance_key(nxt.lock)
-        order = self.instance_order.setdefault(nxt.node, {})
+        order = self.instance_order.setdefault(self.graph.nodes[nxt.node].family, {})
         after = order.get(a)
         if after is not None and b in after:
             return
         with self.graph_lock:
             path = _instance_path(order, b, a)
-            order.setdefault(a, {})[b] = InstanceEdge(self._witness(ts, prev, nxt, "acquire"), prev.lock, nxt.lock)
+            order.setdefault(a, {})[b] = InstanceEdge(self._witness(ts, prev, nxt, "acquire"), prev.lock, nxt.lock,
+                                                  (prev.node, nxt.node))
             self.stats["instance_edges"] += 1
             if self.stats["instance_edges"] >= self._prune_instances_at:
                 self._prune_instances()
@@ -919,6 +930,8 @@ class Validator:
         g = self.graph
         name = g.name(nxt.node)
         names = [name] * (len(chain) + 1)
+        if prev.node != nxt.node:  # two classes of one family
+            names[-1] = g.name(prev.node)
         lines = {nxt.line, prev.line} | {c.witness.line for c in chain}
         desc_prev, desc_next = self.instance_str(prev.lock), self.instance_str(nxt.lock)
         f = Finding(F.CIRCULAR, names, sorted(x for x in lines if x), ts.name, nxt.line,
@@ -927,13 +940,13 @@ class Validator:
                              "holding": {**self._lock_desc(prev), "instance": desc_prev},
                              "site": self._site(nxt.site), "stack": self._stack(nxt.stack),
                              "signal_site": None,
-                             "chain": [{"from": f"{name} ({self._instance(c.held)})",
-                                        "to": f"{name} ({self._instance(c.taken)})", "dep": ["EN"],
+                             "chain": [{"from": f"{g.name(c.classes[0])} ({self._instance(c.held)})",
+                                        "to": f"{g.name(c.classes[1])} ({self._instance(c.taken)})", "dep": ["EN"],
                                         "witness": c.witness.to_dict()} for c in chain],
-                             "new_edge": {"from": f"{name} ({desc_prev})", "to": f"{name} ({desc_next})",
+                             "new_edge": {"from": f"{names[-1]} ({desc_prev})", "to": f"{name} ({desc_next})",
                                           "dep": ["EN"]}},
                     held=self._held_info(ts))
-        self._report(f, (F.CIRCULAR, "instances", nxt.node))
+        self._report(f, (F.CIRCULAR, "instances", g.nodes[nxt.node].family))
 
     def _instance(self, lock: Any) -> str:
         return lock if type(lock) is str else self.instance_str(lock)

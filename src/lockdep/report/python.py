@@ -160,8 +160,9 @@ def _circular(f: Finding) -> list[str]:
     hold = {**hold, "class": hold.get("instance") or hold.get("class", names[-1])}
     how = d.get("how", "acquire")
     if d.get("instances"):
-        title = (f"possible deadlock: two {f.classes[0]} objects are taken in opposite orders" if len(names) == 2
-                 else f"possible deadlock: {len(names)} {f.classes[0]} objects are taken in a cycle")
+        what = f.classes[0] if len(set(f.classes)) == 1 else " / ".join(dict.fromkeys(f.classes))
+        title = (f"possible deadlock: two {what} objects are taken in opposite orders" if len(names) == 2
+                 else f"possible deadlock: {len(names)} {what} objects are taken in a cycle")
     elif how == "wait":
         title = f"possible deadlock: waiting for {_nice(names[0])} while holding {names[-1]}"
     elif how == "signal":
@@ -371,7 +372,8 @@ def hint(f: Finding) -> str:
                     f"{_nice(held)} before it takes {new}{_at(acq.get('site'))}")
         inner, outer = _stmt(acq.get("site"), new), _stmt(hold.get("site"), held)
         if d.get("instances"):
-            return (f"always take two {c[0]} objects in one order: `{outer}` then `{inner}`"
+            what = c[0] if len(set(c)) == 1 else " / ".join(dict.fromkeys(c))
+            return (f"always take two {what} objects in one order: `{outer}` then `{inner}`"
                     f"{_at(d.get('site') or acq.get('site'))} ran in both orders for the same two objects. Sort "
                     f"them first (by id() or a key such as an account number), or guard them with one lock")
         return (f"take {new} before {held}{_at(d.get('site') or acq.get('site'))}: move `{inner}` outside "

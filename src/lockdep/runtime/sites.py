@@ -101,6 +101,22 @@ def _where(f: FrameType) -> tuple[str, int, int]:
     return f.f_code.co_filename, f.f_lineno, f.f_lasti  # the call, not just the line
 
 
+def family_key(f: FrameType | None) -> tuple[tuple[str, int, int], ...] | None:
+    """For a primitive that a stdlib composite makes for the user (named after the user's line:
+    ``Worker.q.mutex``, ``fetch.f._condition``), the constructors it was made in (``Queue.__init__``,
+    ``Future.__init__``): the class it is in the stdlib's sense, whichever line made it.  None for
+    a primitive the user's own code makes."""
+    inits: list[tuple[str, int, int]] = []
+    walked = False
+    while f is not None and _walked_out(f.f_code.co_filename):
+        if not is_ours(f.f_code.co_filename):
+            walked = True
+            if f.f_code.co_name == "__init__":
+                inits.append(_where(f))
+        f = f.f_back
+    return tuple(inits) if walked and f is not None and inits else None
+
+
 def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int, int], ...], str, str]:
     """Key, readable name and creation site of a primitive created in frame ``f``
     (the first frame outside lockdep).  Frames inside the stdlib's composite

@@ -83,6 +83,7 @@ class Runtime:
         self.exited: dict[int, tuple[str, int]] = {}  # ident -> name and native id of the thread that exited
         self.async_tasks: dict[int, ThreadState] = {}
         self.classes: dict[tuple, int] = {}  # creation key -> node id
+        self.families: dict[tuple, int] = {}  # (kind, stdlib constructors) -> node id of its first class
         self._direct: dict[tuple, int] = {}  # (kind, code, lasti) of a self-contained creation line -> node id
         self.events: dict[tuple, str] = {}  # creation key -> event name
         self.event_names: set[str] = set()
@@ -311,6 +312,10 @@ class Runtime:
         nid = self.classes.get((kind, *key))
         if nid is None:
             nid = self._register((kind, *key), name, site, kind)
+            family = sites.family_key(f)
+            if family is not None:  # a stdlib composite's primitive, named after the user's line
+                with self.names_lock:
+                    self.validator.graph.nodes[nid].family = self.families.setdefault((kind, family), nid)
         if direct is not None and len(key) == 1 and not sites.naming(f).returned:
             self._direct[direct] = nid
         return nid
@@ -575,6 +580,8 @@ class Runtime:
                                     "site": self.validator.class_sites.get(node.name, "?")}
             if node.instance_order:
                 init["order"] = "instance"
+            if node.family != node.id:
+                init["family"] = self.validator.graph.name(node.family)
             tr.write(**init)
         ev: dict[str, Any] = {"op": "acquire", "task": ts.name, "lock": lid, "site": sites.site_str(site)}
         if trylock:

@@ -76,6 +76,7 @@ class LockInit(_Event, tag="lock_init"):
     cls: Name = field(name="class")
     kind: Kind
     order: Literal["class", "instance"] = "class"
+    family: Name = None  # type: ignore[assignment]
 
 
 class Free(_Event, tag="free"):

@@ -38,7 +38,7 @@ _COMMON = {"t": NUMBER, "site": STR, "stack": STRLIST}
 
 #: op -> (required fields, optional fields)
 OPS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "lock_init": ({"lock": NAME, "class": NAME, "kind": "kind"}, {"order": "order"}),
+    "lock_init": ({"lock": NAME, "class": NAME, "kind": "kind"}, {"order": "order", "family": NAME}),
     "acquire": ({"task": NAME, "lock": NAME},
                 {"mode": "mode", "try": BOOL, "subclass": INT, "context": "context", "irqs_disabled": BOOL,
                  "private": BOOL}),
@@ -228,7 +228,7 @@ def feed(v: Validator, ev: dict, line: int) -> None:
     elif op == "release":
         v.release(ev["task"], ev["lock"], g("site"), g("stack"), line, g("handoff", False))
     elif op == "lock_init":
-        v.lock_init(ev["lock"], ev["class"], ev["kind"], g("site"), line, g("order", "class"))
+        v.lock_init(ev["lock"], ev["class"], ev["kind"], g("site"), line, g("order", "class"), g("family"))
     elif op == "wait":
         v.wait(ev["task"], ev["event"], g("site"), g("stack"), line)
     elif op == "signal":

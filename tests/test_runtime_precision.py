@@ -37,6 +37,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
     "rwlock_one_thread.py",   # the same lock used by one thread at a time: never seen handed off
     "futures_wait_two_sites.py",  # the stdlib nests the conditions of futures of two lines, sorted by id
+    "dropped_held_lock_at_fork.py",  # a lock dropped while held is held by nobody at a fork
     "rwlock_downgrade_through_a_thread.py",  # a write hold becomes a thread's read hold
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
     "stop_then_join_mixed.py",  # the same, after joins of emitters (one thread class) that never waited
@@ -69,6 +70,11 @@ def test_two_queues_of_two_lines_nested_in_both_orders_are_an_inversion_naming_b
     assert ("two queues_nested_both_orders.inbox.mutex / queues_nested_both_orders.outbox.mutex objects are "
             "taken in opposite orders") in err
     assert "queues_nested_both_orders.py:14 in move" in err and "queues_nested_both_orders.py:13 in move" in err
+
+
+def test_a_lock_reset_by_at_fork_reinit_is_held_by_nobody(tmp_path):
+    found, err = lockdep("at_fork_reinit.py", tmp_path)  # the forked child reports on its own stderr
+    assert found == [] and "possible deadlock" not in err, err
 
 
 def test_a_thread_waiting_for_a_lock_only_it_could_release_is_a_self_deadlock(tmp_path):

@@ -70,6 +70,9 @@ class _LockCommon:
 
     def _at_fork_reinit(self) -> None:
         self._block._at_fork_reinit()
+        rt = current
+        if rt is not None:
+            rt.reinit(self)
 
 
 class _PyLockBase:
@@ -358,6 +361,9 @@ class RLock(_LockCommon, _Base):
 
     def _at_fork_reinit(self) -> None:
         self._block._at_fork_reinit()
+        rt = current
+        if rt is not None:
+            rt.reinit(self)
 
     def __repr__(self) -> str:
         r = repr(self._block)

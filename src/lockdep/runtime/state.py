@@ -709,12 +709,44 @@ class Runtime:
         self.validator.signal(ts.name, event, site, since=since[0] if since is not None else None, exclude=exclude)
 
     # ----------------------------------------------------------- fork
+    def _drop_unreachable_holds(self, ts: ThreadState) -> None:
+        """Before a fork: a lock another thread holds that the program can no longer reach (dropped
+        while held, as ``lock.acquire(); del lock``) can block nobody, in the child least of all.
+        Only lockdep's own records keep it alive: it leaves the held stacks."""
+        held = [(other, h) for other in list(self.validator.tasks.values()) if other is not ts for h in other.held]
+        if not held:
+            return
+        import gc
+
+        gc.collect()  # (a dropped object that refers to its lock in a cycle is garbage, not a referrer)
+        ours = {id(o) for o in self.orphans.values()}
+        for other, h in held:
+            if not any(type(r) is not HeldLock and id(r) not in ours
+                       and not (type(r) is FrameType and sites.is_ours(r.f_code.co_filename))
+                       for r in gc.get_referrers(h.lock)):
+                self.validator._remove_held(other, h.lock)
+                if self.trace is not None:
+                    self.trace.write(op="release", task=other.name, lock=self.lock_id(h.lock))
+
+    def reinit(self, lock: Any) -> None:
+        """``lock._at_fork_reinit()``: the lock is a new, unlocked one (the stdlib resets its locks so
+        in a forked child, ``os.register_at_fork(after_in_child=lock._at_fork_reinit)``): no thread
+        holds it any more."""
+        for ts in list(self.validator.tasks.values()):
+            if any(h.lock is lock for h in ts.held):
+                self.validator._remove_held(ts, lock)
+                if self.trace is not None:
+                    self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
+        for table in (self.orphans, self.holds, self.lock_waits):
+            table.pop(id(lock), None)
+
     def before_fork(self, frame: FrameType | None) -> None:
         """Report locks other threads hold, then hold lockdep's own locks across the
         fork (as CPython does for its internal locks), so the child never inherits
         one locked by a thread that does not exist there."""
         ts = self.thread()
         site = (frame.f_code, frame.f_lasti) if frame is not None else None
+        self._drop_unreachable_holds(ts)
         if self.trace is not None:
             self.trace.write(op="fork", task=ts.name)
         self.validator.fork(ts.name, site)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import _thread
 import os
 import sys
+from sys import getrefcount
 from types import FrameType
 from typing import IO, Any, Callable
 
@@ -378,6 +379,10 @@ class Runtime:
             return None  # no owner, no order: only waits for its release count
         if frame is None:  # called from C with no Python frame
             frame = sys._getframe(1)
+        for h in ts.held:
+            if getrefcount(h.lock) <= 2:  # (the entry's and the call's): the program dropped it
+                self._drop_dead_hold(ts, h)
+                break
         ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
         nid = lock._ld_node if not subclass else self._subclass_node(lock._ld_node, subclass)
         cb = ts.callback
@@ -709,6 +714,15 @@ class Runtime:
         self.validator.signal(ts.name, event, site, since=since[0] if since is not None else None, exclude=exclude)
 
     # ----------------------------------------------------------- fork
+    def _drop_dead_hold(self, ts: ThreadState, h: HeldLock) -> None:
+        """Locks the thread holds that only lockdep's records keep alive (dropped while held, as
+        ``lock.acquire(); del lock``): nobody can take them again, so nothing is ordered after them.
+        A new chain looks (references are exact: a frame's locals count)."""
+        for dead in [x for x in ts.held if getrefcount(x.lock) <= 2]:
+            self.validator._remove_held(ts, dead.lock)
+            if self.trace is not None:
+                self.trace.write(op="release", task=ts.name, lock=self.lock_id(dead.lock))
+
     def _drop_unreachable_holds(self, ts: ThreadState) -> None:
         """Before a fork: a lock another thread holds that the program can no longer reach (dropped
         while held, as ``lock.acquire(); del lock``) can block nobody, in the child least of all.

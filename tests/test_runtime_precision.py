@@ -44,6 +44,8 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     # the harness's reproducers of false findings in PyPI suites (benchmarks/precision/repros):
     f"{REPROS}/rwlock_lightswitch.py",  # readers' group holds (under the readers' lock), a writer's (alone)
     f"{REPROS}/lock_born_in_critical_section.py",  # a constructor logs under its object's private lock
+    f"{REPROS}/as_completed_frees_yielded.py",  # exits 1 if the watched as_completed keeps a yielded future
+    f"{REPROS}/executor_dropped_without_shutdown.py",  # exits 1 if its futures keep the executor alive
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)

@@ -124,7 +124,9 @@ def _work_item_run(self: Any) -> None:
 def _submit(self: Any, fn: Callable, /, *args: Any, **kwargs: Any) -> Any:
     f = _orig(_cf_thread.ThreadPoolExecutor, "submit")(self, fn, *args, **kwargs)
     if watchdog.current is not None:
-        f._ld_executor = self  # while it is queued, the executor's workers can run it
+        # while it is queued, the executor's workers can run it (weakly: a dropped executor's finalizer
+        # is what stops its workers)
+        f._ld_executor = weakref.ref(self)
     return f
 
 
@@ -184,16 +186,21 @@ def _as_completed(fs: Any, timeout: float | None = None) -> Any:
 
 
 def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
-    """Each step of ``as_completed`` is a wait for the futures not yet done."""
+    """Each step of ``as_completed`` is a wait for the futures not yet done.  Like the stdlib's generator, it
+    keeps no reference to a future once yielded: the caller may rely on a dropped future being freed."""
+    pending = dict.fromkeys(fs)
+    del fs
     while True:
-        w = _watched([f for f in fs if not f.done()] or fs, frame)
+        w = _watched([f for f in pending if not f.done()] or list(pending), frame)
         try:
-            f = next(it)
+            yielded = [next(it)]
         except StopIteration:
             return
         finally:
             _unwatched(w)
-        yield f
+            del w  # (the wait lists the futures it was for)
+        pending.pop(yielded[0], None)
+        yield yielded.pop()
 
 
 # ------------------------------------------------------- interrupting contexts

@@ -130,6 +130,16 @@ SUITES = [
           ("tests/test_executor.py", "tests/test_sync.py", "tests/test_asyncio.py", "tests/test_cls.py",
            "tests/test_uplift.py"),
           ("-o", "addopts=", "-o", "asyncio_mode=strict")),
+    Suite("huey", "huey", "3.5.4", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          # the consumer with thread workers and its scheduler on MemoryHuey / SqliteHuey / FileHuey, immediate
+          # mode, signals; redis is not installed (its storage tests skip)
+          ("huey/tests/test_consumer.py", "huey/tests/test_api.py", "huey/tests/test_immediate.py",
+           "huey/tests/test_signals.py", "huey/tests/test_priority.py", "huey/tests/test_storage.py"),
+          ("-o", "addopts=")),
+    Suite("waitress", "waitress", "3.0.2", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          # the threaded task dispatcher, channels and the trigger in process; functional tests against a
+          # loopback server in a subprocess
+          ("tests",), ("-o", "addopts=")),
 ]
 
 BY_NAME = {s.name: s for s in SUITES}

@@ -152,11 +152,18 @@ def _future_wait(futures: Any, frame: Any) -> None:
         rt.wait(ts, ev, frame)
 
 
+def _settled(future: Any) -> bool:
+    """The future is done and the calling thread holds its condition: nothing can change its state, so
+    ``result()`` / ``exception()`` cannot block (the stdlib's ``wait()`` asks its done futures so)."""
+    return getattr(future, "_state", None) in _DONE_STATES and future._condition._is_owned()
+
+
 def _waited(method: str) -> Callable:
     def wrapper(self: Any, timeout: float | None = None) -> Any:
-        if timeout is None:
-            _future_wait([self], _getframe(1))
-        w = _watched([self], _getframe(1)) if timeout is None else None
+        if timeout is not None or _settled(self):
+            return _orig(_cf_base.Future, method)(self, timeout)
+        _future_wait([self], _getframe(1))
+        w = _watched([self], _getframe(1))
         try:
             return _orig(_cf_base.Future, method)(self, timeout)
         finally:
@@ -571,6 +578,7 @@ PATCHES: dict[tuple[Any, str], Any] = {
 asyncio: Any = None
 _cf: Any = None
 _cf_base: Any = None
+_DONE_STATES = ("CANCELLED", "CANCELLED_AND_NOTIFIED", "FINISHED")
 _cf_thread: Any = None
 
 

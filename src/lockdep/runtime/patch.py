@@ -153,9 +153,23 @@ def _future_wait(futures: Any, frame: Any) -> None:
 
 
 def _settled(future: Any) -> bool:
-    """The future is done and the calling thread holds its condition: nothing can change its state, so
-    ``result()`` / ``exception()`` cannot block (the stdlib's ``wait()`` asks its done futures so)."""
-    return getattr(future, "_state", None) in _DONE_STATES and future._condition._is_owned()
+    """``result()`` / ``exception()`` of a done future that cannot block, whatever the timing: the
+    calling thread holds its condition, so nothing can change its state (the stdlib's ``wait()`` asks
+    its done futures so), or it runs one of the future's own done callbacks."""
+    if getattr(future, "_state", None) not in _DONE_STATES:
+        return False
+    return future._condition._is_owned() or _in_done_callback(future)
+
+
+def _in_done_callback(future: Any, depth: int = 8) -> bool:
+    """A done callback of ``future`` (run by ``set_result()`` and the like, or by ``add_done_callback()`` on a
+    done future) is on the calling thread's stack, within ``depth`` frames."""
+    f = _getframe(3)
+    while f is not None and depth:
+        if f.f_code in _CALLBACK_RUNNERS and f.f_locals.get("self") is future:
+            return True
+        f, depth = f.f_back, depth - 1
+    return False
 
 
 def _waited(method: str) -> Callable:
@@ -579,6 +593,7 @@ asyncio: Any = None
 _cf: Any = None
 _cf_base: Any = None
 _DONE_STATES = ("CANCELLED", "CANCELLED_AND_NOTIFIED", "FINISHED")
+_CALLBACK_RUNNERS: frozenset = frozenset()  # the code of Future._invoke_callbacks and add_done_callback
 _cf_thread: Any = None
 
 
@@ -590,8 +605,10 @@ def _asyncio_imported(module: Any) -> None:
 
 
 def _futures_imported(module: Any) -> None:  # concurrent.futures, with its _base
-    global _cf, _cf_base
+    global _cf, _cf_base, _CALLBACK_RUNNERS
     _cf, _cf_base = module, module._base
+    _CALLBACK_RUNNERS = frozenset({_cf_base.Future._invoke_callbacks.__code__,
+                                   _cf_base.Future.add_done_callback.__code__})
     _patch_later({(_cf_base.Future, "result"): _waited("result"), (_cf_base.Future, "exception"): _waited("exception"),
                   (_cf_base, "wait"): _wait, (_cf_base, "as_completed"): _as_completed,
                   (_cf, "wait"): _wait, (_cf, "as_completed"): _as_completed})

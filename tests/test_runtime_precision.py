@@ -48,6 +48,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     f"{REPROS}/executor_dropped_without_shutdown.py",  # exits 1 if its futures keep the executor alive
     f"{REPROS}/wait_first_exception.py",  # wait() asks its done futures for their exception, under their conditions
     f"{REPROS}/done_callback_result_under_lock.py",  # a done callback reads its future's result under a lock
+    f"{REPROS}/as_completed_result_under_lock.py",  # results of futures seen done, read under a lock
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)

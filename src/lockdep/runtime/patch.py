@@ -153,12 +153,13 @@ def _future_wait(futures: Any, frame: Any) -> None:
 
 
 def _settled(future: Any) -> bool:
-    """``result()`` / ``exception()`` of a done future that cannot block, whatever the timing: the
-    calling thread holds its condition, so nothing can change its state (the stdlib's ``wait()`` asks
-    its done futures so), or it runs one of the future's own done callbacks."""
+    """``result()`` / ``exception()`` of a done future that cannot block, whatever the timing: ``wait()`` or
+    ``as_completed()`` gave it to the program as done, the calling thread holds its condition, so nothing
+    can change its state (the stdlib's ``wait()`` asks its done futures so), or it runs one of the
+    future's own done callbacks."""
     if getattr(future, "_state", None) not in _DONE_STATES:
         return False
-    return future._condition._is_owned() or _in_done_callback(future)
+    return getattr(future, "_ld_seen_done", False) or future._condition._is_owned() or _in_done_callback(future)
 
 
 def _in_done_callback(future: Any, depth: int = 8) -> bool:
@@ -193,9 +194,11 @@ def _wait(fs: Any, timeout: float | None = None, return_when: str = "ALL_COMPLET
         _future_wait(fs, _getframe(1))
     w = _watched(fs, _getframe(1)) if timeout is None else None
     try:
-        return _orig(_cf_base, "wait")(fs, timeout, return_when)
+        result = _orig(_cf_base, "wait")(fs, timeout, return_when)
     finally:
         _unwatched(w)
+    _seen_done(result.done)
+    return result
 
 
 def _as_completed(fs: Any, timeout: float | None = None) -> Any:
@@ -203,16 +206,18 @@ def _as_completed(fs: Any, timeout: float | None = None) -> Any:
     if timeout is None:
         _future_wait(fs, _getframe(1))
     it = _orig(_cf_base, "as_completed")(fs, timeout)
-    return _as_completed_watched(it, fs, _getframe(1)) if timeout is None and watchdog.current is not None else it
+    watched = timeout is None and watchdog.current is not None
+    return _as_completed_steps(it, fs if watched else None, _getframe(1))
 
 
-def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
-    """Each step of ``as_completed`` is a wait for the futures not yet done.  Like the stdlib's generator, it
-    keeps no reference to a future once yielded: the caller may rely on a dropped future being freed."""
-    pending = dict.fromkeys(fs)
+def _as_completed_steps(it: Any, fs: list | None, frame: Any) -> Any:
+    """The futures ``as_completed`` yields, each seen done; with the hang watchdog (``fs``), each step is a
+    wait for the futures not yet done.  Like the stdlib's generator, it keeps no reference to a future once
+    yielded: the caller may rely on a dropped future being freed."""
+    pending = dict.fromkeys(fs) if fs is not None else None
     del fs
     while True:
-        w = _watched([f for f in pending if not f.done()] or list(pending), frame)
+        w = _watched([f for f in pending if not f.done()] or list(pending), frame) if pending is not None else None
         try:
             yielded = [next(it)]
         except StopIteration:
@@ -220,8 +225,20 @@ def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
         finally:
             _unwatched(w)
             del w  # (the wait lists the futures it was for)
-        pending.pop(yielded[0], None)
+        if pending is not None:
+            pending.pop(yielded[0], None)
+        _seen_done(yielded)
         yield yielded.pop()
+
+
+def _seen_done(futures: Any) -> None:
+    """``wait()`` and ``as_completed()`` handed these futures to the program as done: asking for their
+    results can never block, whenever it happens."""
+    for f in futures:
+        try:
+            f._ld_seen_done = True
+        except AttributeError:  # (a future type with slots)
+            pass
 
 
 # ------------------------------------------------------- interrupting contexts

@@ -124,7 +124,9 @@ SUITES = [
           ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-mock==3.17.0", "trustme==1.2.1", "trio==0.35.0"),
           # to_thread / from_thread (worker threads, portals, blocking portals) on asyncio and trio, and the
           # synchronization primitives; the project's own addopts (-p anyio, timeout 20 s, warnings as errors)
-          ("tests/test_to_thread.py", "tests/test_from_thread.py", "tests/test_synchronization.py"), ()),
+          ("tests/test_to_thread.py", "tests/test_from_thread.py", "tests/test_synchronization.py"),
+          # the closed loop is sometimes still referenced at its gc.collect() (1 run in 10 with or without lockdep)
+          ("--deselect", "tests/test_to_thread.py::test_asyncio_run_does_not_leak_event_loop")),
     Suite("pyee", "pyee", "13.0.1", ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-asyncio==1.5.0"),
           # ExecutorEventEmitter (a ThreadPoolExecutor), the sync and asyncio emitters; trio and twisted not installed
           ("tests/test_executor.py", "tests/test_sync.py", "tests/test_asyncio.py", "tests/test_cls.py",

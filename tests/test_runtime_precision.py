@@ -46,6 +46,11 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     # the harness's reproducers of false findings in PyPI suites (benchmarks/precision/repros):
     f"{REPROS}/rwlock_lightswitch.py",  # readers' group holds (under the readers' lock), a writer's (alone)
     f"{REPROS}/lock_born_in_critical_section.py",  # a constructor logs under its object's private lock
+    f"{REPROS}/as_completed_frees_yielded.py",  # exits 1 if the watched as_completed keeps a yielded future
+    f"{REPROS}/executor_dropped_without_shutdown.py",  # exits 1 if its futures keep the executor alive
+    f"{REPROS}/wait_first_exception.py",  # wait() asks its done futures for their exception, under their conditions
+    f"{REPROS}/done_callback_result_under_lock.py",  # a done callback reads its future's result under a lock
+    f"{REPROS}/as_completed_result_under_lock.py",  # results of futures seen done, read under a lock
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)
@@ -95,6 +100,13 @@ def test_queue_get_under_a_lock_the_producer_needs(tmp_path):
     assert kinds(found) == [("circular_dependency",
                              ["(condition)queue_get_under_lock.q.not_empty", "queue_get_under_lock.lock"])]
     assert "queue_get_under_lock.py:23 producer(): q.put(1)" in json.dumps(found[0])  # where it was signalled
+
+
+def test_the_result_of_a_done_future_under_a_lock_its_worker_takes(tmp_path):
+    found, _ = lockdep("done_future_result_under_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", [
+        "(future)load@tests/programs/done_future_result_under_lock.py:15",
+        "done_future_result_under_lock.registry_lock"])]
 
 
 def test_join_under_a_lock_that_the_waker_of_the_thread_needs(tmp_path):

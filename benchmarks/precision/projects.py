@@ -112,6 +112,36 @@ SUITES = [
           ("test/test_thread_pool.py", "test/test_concurrent_thread.py", "test/test_asynchronous_thread.py",
            "test/test_process_pool_fork.py", "test/test_concurrent_process_fork.py"),
           ("-o", "addopts=")),
+    Suite("cachetools", "cachetools", "8.0.0", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          # the whole suite: @cached/@cachedmethod with a lock and a condition, and test_threading's stampede tests
+          ("tests",), ("-o", "addopts=")),
+    Suite("diskcache", "diskcache", "5.6.3", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          # test_djangocache.py needs Django; test_doctest.py runs the docs' examples (no threads)
+          ("tests/test_core.py", "tests/test_fanout.py", "tests/test_recipes.py", "tests/test_deque.py",
+           "tests/test_index.py"),
+          ("-o", "addopts=")),
+    Suite("anyio-threads", "anyio", "4.16.0",
+          ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-mock==3.17.0", "trustme==1.2.1", "trio==0.35.0"),
+          # to_thread / from_thread (worker threads, portals, blocking portals) on asyncio and trio, and the
+          # synchronization primitives; the project's own addopts (-p anyio, timeout 20 s, warnings as errors)
+          ("tests/test_to_thread.py", "tests/test_from_thread.py", "tests/test_synchronization.py"),
+          # the closed loop is sometimes still referenced at its gc.collect() (1 run in 10 with or without lockdep)
+          ("--deselect", "tests/test_to_thread.py::test_asyncio_run_does_not_leak_event_loop")),
+    Suite("pyee", "pyee", "13.0.1", ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-asyncio==1.5.0"),
+          # ExecutorEventEmitter (a ThreadPoolExecutor), the sync and asyncio emitters; trio and twisted not installed
+          ("tests/test_executor.py", "tests/test_sync.py", "tests/test_asyncio.py", "tests/test_cls.py",
+           "tests/test_uplift.py"),
+          ("-o", "addopts=", "-o", "asyncio_mode=strict")),
+    Suite("huey", "huey", "3.5.4", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          # the consumer with thread workers and its scheduler on MemoryHuey / SqliteHuey / FileHuey, immediate
+          # mode, signals; redis is not installed (its storage tests skip)
+          ("huey/tests/test_consumer.py", "huey/tests/test_api.py", "huey/tests/test_immediate.py",
+           "huey/tests/test_signals.py", "huey/tests/test_priority.py", "huey/tests/test_storage.py"),
+          ("-o", "addopts=")),
+    Suite("waitress", "waitress", "3.0.2", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          # the threaded task dispatcher, channels and the trigger in process; functional tests against a
+          # loopback server in a subprocess
+          ("tests",), ("-o", "addopts=")),
 ]
 
 BY_NAME = {s.name: s for s in SUITES}

@@ -124,7 +124,9 @@ def _work_item_run(self: Any) -> None:
 def _submit(self: Any, fn: Callable, /, *args: Any, **kwargs: Any) -> Any:
     f = _orig(_cf_thread.ThreadPoolExecutor, "submit")(self, fn, *args, **kwargs)
     if watchdog.current is not None:
-        f._ld_executor = self  # while it is queued, the executor's workers can run it
+        # while it is queued, the executor's workers can run it (weakly: a dropped executor's finalizer
+        # is what stops its workers)
+        f._ld_executor = weakref.ref(self)
     return f
 
 
@@ -150,11 +152,33 @@ def _future_wait(futures: Any, frame: Any) -> None:
         rt.wait(ts, ev, frame)
 
 
+def _settled(future: Any) -> bool:
+    """``result()`` / ``exception()`` of a done future that cannot block, whatever the timing: ``wait()`` or
+    ``as_completed()`` gave it to the program as done, the calling thread holds its condition, so nothing
+    can change its state (the stdlib's ``wait()`` asks its done futures so), or it runs one of the
+    future's own done callbacks."""
+    if getattr(future, "_state", None) not in _DONE_STATES:
+        return False
+    return getattr(future, "_ld_seen_done", False) or future._condition._is_owned() or _in_done_callback(future)
+
+
+def _in_done_callback(future: Any, depth: int = 8) -> bool:
+    """A done callback of ``future`` (run by ``set_result()`` and the like, or by ``add_done_callback()`` on a
+    done future) is on the calling thread's stack, within ``depth`` frames."""
+    f = _getframe(3)
+    while f is not None and depth:
+        if f.f_code in _CALLBACK_RUNNERS and f.f_locals.get("self") is future:
+            return True
+        f, depth = f.f_back, depth - 1
+    return False
+
+
 def _waited(method: str) -> Callable:
     def wrapper(self: Any, timeout: float | None = None) -> Any:
-        if timeout is None:
-            _future_wait([self], _getframe(1))
-        w = _watched([self], _getframe(1)) if timeout is None else None
+        if timeout is not None or _settled(self):
+            return _orig(_cf_base.Future, method)(self, timeout)
+        _future_wait([self], _getframe(1))
+        w = _watched([self], _getframe(1))
         try:
             return _orig(_cf_base.Future, method)(self, timeout)
         finally:
@@ -170,9 +194,11 @@ def _wait(fs: Any, timeout: float | None = None, return_when: str = "ALL_COMPLET
         _future_wait(fs, _getframe(1))
     w = _watched(fs, _getframe(1)) if timeout is None else None
     try:
-        return _orig(_cf_base, "wait")(fs, timeout, return_when)
+        result = _orig(_cf_base, "wait")(fs, timeout, return_when)
     finally:
         _unwatched(w)
+    _seen_done(result.done)
+    return result
 
 
 def _as_completed(fs: Any, timeout: float | None = None) -> Any:
@@ -180,20 +206,39 @@ def _as_completed(fs: Any, timeout: float | None = None) -> Any:
     if timeout is None:
         _future_wait(fs, _getframe(1))
     it = _orig(_cf_base, "as_completed")(fs, timeout)
-    return _as_completed_watched(it, fs, _getframe(1)) if timeout is None and watchdog.current is not None else it
+    watched = timeout is None and watchdog.current is not None
+    return _as_completed_steps(it, fs if watched else None, _getframe(1))
 
 
-def _as_completed_watched(it: Any, fs: list, frame: Any) -> Any:
-    """Each step of ``as_completed`` is a wait for the futures not yet done."""
+def _as_completed_steps(it: Any, fs: list | None, frame: Any) -> Any:
+    """The futures ``as_completed`` yields, each seen done; with the hang watchdog (``fs``), each step is a
+    wait for the futures not yet done.  Like the stdlib's generator, it keeps no reference to a future once
+    yielded: the caller may rely on a dropped future being freed."""
+    pending = dict.fromkeys(fs) if fs is not None else None
+    del fs
     while True:
-        w = _watched([f for f in fs if not f.done()] or fs, frame)
+        w = _watched([f for f in pending if not f.done()] or list(pending), frame) if pending is not None else None
         try:
-            f = next(it)
+            yielded = [next(it)]
         except StopIteration:
             return
         finally:
             _unwatched(w)
-        yield f
+            del w  # (the wait lists the futures it was for)
+        if pending is not None:
+            pending.pop(yielded[0], None)
+        _seen_done(yielded)
+        yield yielded.pop()
+
+
+def _seen_done(futures: Any) -> None:
+    """``wait()`` and ``as_completed()`` handed these futures to the program as done: asking for their
+    results can never block, whenever it happens."""
+    for f in futures:
+        try:
+            f._ld_seen_done = True
+        except AttributeError:  # (a future type with slots)
+            pass
 
 
 # ------------------------------------------------------- interrupting contexts
@@ -564,6 +609,8 @@ PATCHES: dict[tuple[Any, str], Any] = {
 asyncio: Any = None
 _cf: Any = None
 _cf_base: Any = None
+_DONE_STATES = ("CANCELLED", "CANCELLED_AND_NOTIFIED", "FINISHED")
+_CALLBACK_RUNNERS: frozenset = frozenset()  # the code of Future._invoke_callbacks and add_done_callback
 _cf_thread: Any = None
 
 
@@ -575,8 +622,10 @@ def _asyncio_imported(module: Any) -> None:
 
 
 def _futures_imported(module: Any) -> None:  # concurrent.futures, with its _base
-    global _cf, _cf_base
+    global _cf, _cf_base, _CALLBACK_RUNNERS
     _cf, _cf_base = module, module._base
+    _CALLBACK_RUNNERS = frozenset({_cf_base.Future._invoke_callbacks.__code__,
+                                   _cf_base.Future.add_done_callback.__code__})
     _patch_later({(_cf_base.Future, "result"): _waited("result"), (_cf_base.Future, "exception"): _waited("exception"),
                   (_cf_base, "wait"): _wait, (_cf_base, "as_completed"): _as_completed,
                   (_cf, "wait"): _wait, (_cf, "as_completed"): _as_completed})

@@ -267,7 +267,7 @@ class Watchdog:
                 if state not in ("PENDING", "RUNNING"):
                     return None, False
                 worker = getattr(fut, "_ld_worker", None)
-                ex = getattr(fut, "_ld_executor", None)
+                ex = getattr(fut, "_ld_executor", lambda: None)()
                 if state == "RUNNING" and worker is not None:
                     out.add(worker)
                 elif ex is not None and len(ex._threads) >= ex._max_workers:

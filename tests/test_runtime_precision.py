@@ -36,7 +36,6 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "handoff_done_flag.py",   # a Lock released by the worker, re-acquired to wait for it
     "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
     "rwlock_one_thread.py",   # the same lock used by one thread at a time: never seen handed off
-    "futures_wait_two_sites.py",  # the stdlib nests the conditions of futures of two lines, sorted by id
     "dropped_held_lock_at_fork.py",  # a lock dropped while held is held by nobody at a fork
     "rwlock_downgrade_through_a_thread.py",  # a write hold becomes a thread's read hold
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
@@ -46,6 +45,9 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     # the harness's reproducers of false findings in PyPI suites (benchmarks/precision/repros):
     f"{REPROS}/rwlock_lightswitch.py",  # readers' group holds (under the readers' lock), a writer's (alone)
     f"{REPROS}/lock_born_in_critical_section.py",  # a constructor logs under its object's private lock
+    f"{REPROS}/wait_futures_of_two_submit_sites.py",  # the stdlib nests futures' conditions of two lines by id
+    f"{REPROS}/dropped_held_lock.py",  # a lock dropped while held orders nothing after it
+    f"{REPROS}/at_fork_reinit_held_lock.py",  # a held lock reset by _at_fork_reinit() is held by nobody
     f"{REPROS}/as_completed_frees_yielded.py",  # exits 1 if the watched as_completed keeps a yielded future
     f"{REPROS}/executor_dropped_without_shutdown.py",  # exits 1 if its futures keep the executor alive
     f"{REPROS}/wait_first_exception.py",  # wait() asks its done futures for their exception, under their conditions
@@ -306,7 +308,7 @@ def test_an_interrupt_while_waiting_for_a_contended_lock_never_leaves_it_held():
 @pytest.mark.parametrize("program", [
     "accounts_sorted.py",        # instance order within a class
     "accounts_unsorted.py",      # ... and its inversion
-    "futures_wait_two_sites.py",  # the instance rule across the classes of one family
+    f"{REPROS}/wait_futures_of_two_submit_sites.py",  # the instance rule across the classes of one family
     "queues_nested_both_orders.py",  # ... and its inversion
     "rwlock_one_thread.py",      # a readers' group lock seen in one thread
     "rwlock_group.py",           # a group hold released by another thread, one taken by a thread that ended

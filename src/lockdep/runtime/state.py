@@ -379,10 +379,8 @@ class Runtime:
             return None  # no owner, no order: only waits for its release count
         if frame is None:  # called from C with no Python frame
             frame = sys._getframe(1)
-        for h in ts.held:
-            if getrefcount(h.lock) <= 2:  # (the entry's and the call's): the program dropped it
-                self._drop_dead_hold(ts, h)
-                break
+        if any(getrefcount(h.lock) <= 2 for h in ts.held):  # (the entry's and the call's): dropped
+            self._drop_dead_holds(ts)
         ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
         nid = lock._ld_node if not subclass else self._subclass_node(lock._ld_node, subclass)
         cb = ts.callback
@@ -714,7 +712,7 @@ class Runtime:
         self.validator.signal(ts.name, event, site, since=since[0] if since is not None else None, exclude=exclude)
 
     # ----------------------------------------------------------- fork
-    def _drop_dead_hold(self, ts: ThreadState, h: HeldLock) -> None:
+    def _drop_dead_holds(self, ts: ThreadState) -> None:
         """Locks the thread holds that only lockdep's records keep alive (dropped while held, as
         ``lock.acquire(); del lock``): nobody can take them again, so nothing is ordered after them.
         A new chain looks (references are exact: a frame's locals count)."""

@@ -103,6 +103,30 @@ def test_primitives_created_on_one_line_get_their_own_names(tmp_path):
     assert kinds(found) == [("circular_dependency", ["main.a", "main.b"])]
 
 
+def test_names_survive_a_parse_that_cpython_311_fails_when_two_threads_parse_at_once(tmp_path):
+    # CPython before 3.12.3 (gh-106905) can fail ``ast.parse`` with a SystemError when another
+    # thread parses at the same moment; lockdep's naming parses the creating file again.
+    found, classes, _ = lockdep_run(tmp_path, {"main.py": """
+        import ast, threading
+        real_parse, failures = ast.parse, [1, 1]
+        def racy_parse(*args, **kwargs):
+            if failures:
+                failures.pop()
+                raise SystemError("AST constructor recursion depth mismatch (before=147, after=76)")
+            return real_parse(*args, **kwargs)
+        ast.parse = racy_parse
+        a = threading.Lock(); b = threading.Lock()
+        with a:
+            with b:
+                pass
+        with b:
+            with a:
+                pass
+        print("ok")
+    """})
+    assert kinds(found) == [("circular_dependency", ["main.a", "main.b"])]
+
+
 COMPREHENSIONS = """
     import threading
     class Pool:

@@ -17,6 +17,7 @@ import functools
 import itertools
 import linecache
 import os
+import _thread
 from types import CodeType, FrameType
 from typing import NamedTuple
 
@@ -79,15 +80,36 @@ _SIMPLE = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Expr, ast.R
 _Span = tuple[int, int, int, int]  # line, column, end line, end column (columns in UTF-8 bytes, as ast's)
 
 
+#: CPython before 3.12.3 (gh-106905) keeps the AST converter's recursion depth in
+#: the interpreter, so two threads parsing at once can fail with ``SystemError: AST
+#: constructor recursion depth mismatch``.  Our parses take turns; one that still
+#: collides with someone else's parse is tried again.
+_parsing = _thread.RLock()  # reentrant: the collector can run a finalizer that names a lock mid-parse
+
+
+def _parse(source: str | bytes, filename: str = "<unknown>") -> ast.Module | None:
+    """``ast.parse``, or None if the source does not parse."""
+    turn = _parsing.acquire(timeout=0.5)  # bounded: a finalizer run mid-parse may wait on a user lock
+    try:
+        for _attempt in range(3):
+            try:
+                return ast.parse(source, filename)
+            except SystemError:
+                continue
+            except (SyntaxError, ValueError):
+                return None
+        return None
+    finally:
+        if turn:
+            _parsing.release()
+
+
 @functools.lru_cache(maxsize=64)
 def _statements(filename: str) -> list[_Span]:
     """Spans of the simple statements of a file, in order.  Only the spans are kept:
     a parsed tree of every file would cost each garbage collection its size."""
     source = "".join(linecache.getlines(filename))
-    try:
-        tree = ast.parse(source, filename) if source else None
-    except (SyntaxError, ValueError):
-        tree = None
+    tree = _parse(source, filename) if source else None
     if tree is None:
         return []
     return sorted((n.lineno, n.col_offset, n.end_lineno, n.end_col_offset)  # type: ignore[misc]
@@ -114,10 +136,10 @@ def _path(filename: str, line: int, col: int | None, end_line: int | None, end_c
     lines = [s.encode() for s in linecache.getlines(filename)[l0 - 1:l1]]
     lines[-1] = lines[-1][:c1]
     lines[0] = lines[0][c0:]
-    try:
-        stmt = ast.parse(b"".join(lines)).body[0]
-    except (SyntaxError, ValueError, IndexError):
+    tree = _parse(b"".join(lines))
+    if tree is None or not tree.body:
         return []
+    stmt = tree.body[0]
     # positions within the statement's own text
     line, end_line = line - l0 + 1, end_line - l0 + 1
     col, end_col = col - c0 if line == 1 else col, end_col - c0 if end_line == 1 else end_col

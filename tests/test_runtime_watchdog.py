@@ -225,6 +225,29 @@ def test_waits_that_a_running_thread_ends_are_not_deadlocks(tmp_path):
     assert p.stdout == "job\n" and "deadlock detected" not in p.stderr
 
 
+def test_waits_that_look_stuck_at_one_check_only_are_not_deadlocks(tmp_path):
+    """A thread that releases what the others wait for and ends at once leaves them marked
+    blocked until they next run: the watchdog reports only waits it finds stuck twice."""
+    (tmp_path / "check.py").write_text(textwrap.dedent("""
+        import threading
+        from lockdep.runtime import enable
+        from lockdep.runtime.watchdog import Wait, Watchdog
+
+        rt = enable(quiet=True)
+        wd = Watchdog(rt, timeout=0.0)
+        cond = threading.Condition()
+        me = threading.get_ident()
+        w = wd.blocked[me] = Wait(rt.thread(), "condition", cond, None, False)
+        first = wd.check()
+        del wd.blocked[me]  # the waiter ran: its wait ended
+        print(first, wd.check())
+        wd.blocked[me] = w  # stuck again, and still at the next check
+        print(wd.check() is None, wd.check().kind)
+    """))
+    p = run([str(tmp_path / "check.py")], cwd=tmp_path)
+    assert p.stdout.split() == ["None", "None", "True", "deadlock"], p.stderr
+
+
 def test_main_thread_waiting_for_a_signal_handler_is_not_a_deadlock(tmp_path):
     (tmp_path / "serve.py").write_text(textwrap.dedent("""
         import os, signal, subprocess, sys, threading

@@ -98,6 +98,10 @@ class Wait:
             raise DeadlockError(self.abort)
 
 
+#: how soon the watcher looks again at waits that seemed stuck, before it reports them
+_GRACE = 0.05
+
+
 class Watchdog:
     def __init__(self, rt: Any, timeout: float, abort: bool = False):
         self.rt = rt
@@ -109,6 +113,7 @@ class Watchdog:
         self.blocked: dict[int, Wait] = {}
         self.reported: set[Wait] = set()
         self._idle: dict[int, Wait] = {}  # idle executor workers, as waits
+        self._suspect: frozenset[Wait] = frozenset()  # the stuck waits of the last check
         self.deadlocked = 0  # deadlocks reported
         self._stop: Any = None  # held while the watcher runs
         self._stopped = False
@@ -179,7 +184,7 @@ class Watchdog:
             self._stop = None
 
     def _run(self, stop: Any) -> None:
-        while not stop.acquire(True, self.interval):
+        while not stop.acquire(True, _GRACE if self._suspect else self.interval):
             try:
                 self.check()
             except Exception as e:  # never let the watcher die silently
@@ -190,6 +195,7 @@ class Watchdog:
         now = _monotonic()
         stale = {w.ident: w for w in list(self.blocked.values()) if now - w.since >= self.timeout}
         if not stale:
+            self._suspect = frozenset()
             return None
         frames = sys._current_frames()
         alive = set(frames) - {self._watcher}
@@ -211,6 +217,7 @@ class Watchdog:
         self.reported = {w for w in self.reported  # drop waits that ended
                          if self.blocked.get(w.ident) is w or self._idle.get(w.ident) is w}
         if not stuck:
+            self._suspect = frozenset()
             return None
         cycle = _cycle({i: targets[i][0] or set() for i in stuck})
         if cycle:  # start with the thread that blocked first
@@ -218,6 +225,11 @@ class Watchdog:
             cycle = cycle[first:] + cycle[:first]
         key = {stale[i] for i in (cycle or stuck)}
         if key <= self.reported:
+            return None
+        # the same waits, stuck at two checks in a row: a thread that ended just after releasing
+        # what the others wait for leaves them marked blocked until they next run
+        suspect, self._suspect = self._suspect, frozenset(stale[i] for i in stuck)
+        if suspect != self._suspect:
             return None
         self.reported |= {stale[i] for i in stuck}
         f = self._finding(stale, stuck, targets, cycle, frames, now)

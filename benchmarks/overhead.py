@@ -112,7 +112,7 @@ ROWS: dict[str, tuple[Callable[[Any, int], float], Callable[[Callable[[], Any]],
 
 def measure(n: int, rounds: int) -> dict[str, tuple[float, float]]:
     """row -> (raw ns, instrumented ns), best of ``rounds`` alternating runs."""
-    from lockdep.runtime.primitives import Lock as LdLock
+    from lockdep.runtime.primitives import allocate_lock as LdLock
     from lockdep.runtime.primitives import RLock as LdRLock
 
     rt = ld.enable(quiet=True, summary=False)

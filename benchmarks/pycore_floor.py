@@ -145,7 +145,7 @@ class PlusBookkeeping(PlusCallSite):
 
 
 def make_rows() -> dict[str, Any]:
-    from lockdep.runtime.primitives import Lock
+    from lockdep.runtime.primitives import allocate_lock as Lock
 
     return {"raw lock": _thread.allocate_lock(), "python with": PythonWith(), "+ thread-local": PlusThreadLocal(),
             "+ call site": PlusCallSite(), "+ bookkeeping": PlusBookkeeping(), "pure-Python core Lock": Lock()}

@@ -1433,7 +1433,38 @@ unbind(PyObject *mod, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* threading.Lock before 3.13, where it is a function (_thread.allocate_lock) and the type of
+ * what it returns cannot be instantiated: builds a `type` (primitives.Lock, this function's self:
+ * each interpreter has its own) in C, so the frame that calls it is the creating line. */
+static PyObject *
+allocate_lock(PyObject *type, PyObject *unused)
+{
+    PyObject *self = LockBase_new((PyTypeObject *)type, empty_tuple, NULL);
+    if (self != NULL && LockBase_init((LockBase *)self, empty_tuple, NULL) < 0)
+        Py_CLEAR(self);
+    return self;
+}
+
+static PyMethodDef allocate_lock_def = {
+    "allocate_lock", allocate_lock, METH_NOARGS, "allocate_lock() -> lock object\n\nCreate a new instrumented lock."};
+
+static PyObject *
+lock_factory(PyObject *mod, PyObject *type)
+{
+    if (!PyType_Check(type) || !PyType_IsSubtype((PyTypeObject *)type, &LockBaseType)) {
+        PyErr_SetString(PyExc_TypeError, "lock_factory() takes a subclass of LockBase");
+        return NULL;
+    }
+    PyObject *module = PyObject_GetAttrString(type, "__module__");
+    if (module == NULL)
+        return NULL;
+    PyObject *f = PyCFunction_NewEx(&allocate_lock_def, type, module);
+    Py_DECREF(module);
+    return f;
+}
+
 static PyMethodDef module_methods[] = {
+    {"lock_factory", lock_factory, METH_O, "A function that makes instances of the given LockBase subclass."},
     {"bind", bind, METH_VARARGS, "Attach the fast path to a runtime (its validator's shared maps)."},
     {"unbind", unbind, METH_NOARGS, "Detach: locks behave as plain locks."},
     {"threads_changed", threads_changed, METH_NOARGS,

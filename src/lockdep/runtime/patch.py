@@ -582,7 +582,7 @@ def _after_fork_child() -> None:
 
 # ------------------------------------------------------------------ install
 PATCHES: dict[tuple[Any, str], Any] = {
-    (threading, "Lock"): primitives.Lock,
+    (threading, "Lock"): primitives.allocate_lock,
     (threading, "RLock"): primitives.RLock,
     (threading, "Condition"): primitives.Condition,
     (threading.Thread, "__init__"): _thread_init,

@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from ..engine.task import HeldLock
 from . import state, watchdog
@@ -298,6 +298,10 @@ class Lock(_LockCommon, _Base):
         def __init__(self) -> None:
             self._ld_init(_allocate_lock(), _getframe(1))
 
+    if sys.version_info < (3, 13):  # as CPython's: the type of threading.Lock() cannot be instantiated
+        def __new__(cls, *args: Any, **kwargs: Any) -> Lock:
+            raise TypeError(f"cannot create '{cls.__module__}.{cls.__qualname__}' instances")
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if sys.version_info >= (3, 13):  # as CPython's: threading.Lock cannot be subclassed since 3.13
             raise TypeError("type 'threading.Lock' is not an acceptable base type")
@@ -318,6 +322,21 @@ class Lock(_LockCommon, _Base):
     def __repr__(self) -> str:
         return (f"<{'locked' if self._block.locked() else 'unlocked'} {type(self).__module__}."
                 f"{type(self).__qualname__} object at {hex(id(self))}>")
+
+
+def _py_allocate_lock() -> Lock:
+    """``threading.Lock()`` before 3.13 under the pure-Python core."""
+    lock = _object_new(Lock)
+    lock._ld_init(_allocate_lock(), _getframe(1))
+    return lock
+
+
+_object_new = object.__new__
+_py_allocate_lock.__module__ = Lock.__module__
+#: what ``threading.Lock`` is under lockdep: the class from 3.13, where CPython's is a class; before,
+#: a function as CPython's ``_thread.allocate_lock``, whose result's type cannot be instantiated
+allocate_lock: Callable[[], Lock] = Lock if sys.version_info >= (3, 13) else \
+    _speedups.lock_factory(Lock) if _speedups is not None else _py_allocate_lock
 
 
 class RLock(_LockCommon, _Base):

@@ -15,7 +15,9 @@ at that moment:
 * ``finding``: a task-local finding (recursive locking, bad unlock, held at
   exit/fork/free, an inversion between instances of one class); ``seen``: the
   same finding again, once it is sure to have been reported;
-* ``site``: a class's first declaration site.
+* ``site``: a class's first declaration site;
+* ``python``: the first class judged by instance order (a recorded Python trace): from here on a
+  cycle needs a lock (``Validator.cycles_need_a_lock``).
 
 Replaying the steps of every file, in file order, into one validator
 (merge.py) runs the graph checks (circular dependency, irq inversion,
@@ -36,7 +38,7 @@ from ..trace.multi import feed_file
 #: findings the merged graph decides (the rest are task-local)
 GRAPH_KINDS = (F.CIRCULAR, F.IRQ_INVERSION, F.INCONSISTENT)
 
-USAGE, DEP, AGAIN, FINDING, SEEN, SITE = "usage", "dep", "again", "finding", "seen", "site"
+USAGE, DEP, AGAIN, FINDING, SEEN, SITE, PYTHON = "usage", "dep", "again", "finding", "seen", "site", "python"
 
 
 def by_instance(key: tuple) -> bool:
@@ -89,6 +91,8 @@ class Recorder(Validator):
                   order: str = "class", family: str | None = None) -> None:
         if site is not None and cls not in self.class_sites:
             self._step(SITE, cls, str(site))
+        if order == "instance" and not self.cycles_need_a_lock:
+            self._step(PYTHON)
         super().lock_init(lock, cls, kind, site, line, order, family)
 
     def _validate_chain(self, ts: TaskState, nxt: HeldLock, head: bool) -> bool:

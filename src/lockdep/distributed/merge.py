@@ -16,7 +16,7 @@ from typing import Iterable
 from ..engine.task import HeldLock, TaskState
 from ..engine.usage import usage_string
 from ..engine.validator import Validator
-from .extract import AGAIN, DEP, FINDING, SEEN, SITE, USAGE, FilePart, Held, by_instance
+from .extract import AGAIN, DEP, FINDING, PYTHON, SEEN, SITE, USAGE, FilePart, Held, by_instance
 
 
 class Merger:
@@ -72,6 +72,8 @@ class Merger:
                 v._seen_again(self._key(step[3]), step[4])
             elif what == SITE:
                 v.class_sites.setdefault(step[3], step[4])
+            elif what == PYTHON:
+                v.cycles_need_a_lock = True
         self.chains_before |= part.chains
         # the counts a sequential replay would show
         v.seq = offset + part.seq

@@ -204,3 +204,32 @@ def test_locks_created_when_the_conftest_imports_the_library_are_checked(suite: 
     result = run_suite(suite, "--lockdep", "test_lib.py")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*mylib.registry_lock and mylib.io_lock are taken in opposite orders*"])
+
+
+READER_LEFT_IN = """
+from lightswitch import RWLock
+
+rw = RWLock()
+
+
+def test_second_reader_stays_in():  # as readerwriterlock's test_write_req12, run alone
+    rw.acquire_read()
+    rw.acquire_read()
+    rw.release_read()
+
+
+def test_a_local_lock_left_with_a_reader_in():
+    local = RWLock()
+    local.acquire_read()
+    local.acquire_read()
+    local.release_read()
+"""
+
+
+def test_tests_that_leave_a_reader_in_a_readers_writer_lock_pass(suite: pytest.Pytester):
+    """A group hold never released is no lock-order bug: the end of a test does not decide it."""
+    suite.makepyfile(lightswitch=(Path(__file__).parent / "programs" / "lightswitch.py").read_text(),
+                     test_locks=READER_LEFT_IN)
+    result = run_suite(suite, "--lockdep")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*lockdep: 0 findings*"])

@@ -36,6 +36,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "handoff_done_flag.py",   # a Lock released by the worker, re-acquired to wait for it
     "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
     "rwlock_one_thread.py",   # the same lock used by one thread at a time: never seen handed off
+    "rwlock_reader_left_in.py",  # group holds never released: dropped, held at exit, left by a thread
     "dropped_held_lock_at_fork.py",  # a lock dropped while held is held by nobody at a fork
     "rwlock_downgrade_through_a_thread.py",  # a write hold becomes a thread's read hold
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
@@ -159,6 +160,13 @@ def test_waiting_for_a_handed_off_lock_while_holding_what_its_releaser_needs(tmp
     assert kinds(found) == [("circular_dependency", ["(release)round_.done",
                                                      "handoff_waiter_holds_what_releaser_needs.state_lock"])]
     assert "handoff_waiter_holds_what_releaser_needs.py:25 in round_" in err  # the wait under the lock
+
+
+def test_an_entry_lock_taken_under_the_table_lock_and_released_without_it(tmp_path):
+    """The readers' group hold's shape up to its release, which is not made under the guard."""
+    found, err = lockdep("entry_lock_outlives_table_lock.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", ["entry_lock_outlives_table_lock.table_lock", "Entry.lock"])]
+    assert "entry_lock_outlives_table_lock.py:24 in touch" in err
 
 
 def test_a_shared_object_that_logs_under_its_lock_read_by_a_log_handler(tmp_path):
@@ -314,6 +322,8 @@ def test_an_interrupt_while_waiting_for_a_contended_lock_never_leaves_it_held():
     "rwlock_group.py",           # a group hold released by another thread, one taken by a thread that ended
     "rwlock_downgrade_through_a_thread.py",  # windows of a hand-off release
     "handoff_waiter_holds_what_releaser_needs.py",  # the hand-off rule's buggy twin
+    "rwlock_reader_left_in.py",  # group holds never released
+    "entry_lock_outlives_table_lock.py",  # ... and the group-hold rule's buggy twin
     "stop_then_join.py",         # cycles of thread and queue events alone, the own-signal rule
     "pool_finalizer_other_instance.py",  # a callback judged as normal code
     f"{REPROS}/lock_born_in_critical_section.py",  # private acquisitions

@@ -391,13 +391,14 @@ class Validator:
             return False
         return any(n.kind in ("mutex", "semaphore") for n in nodes) or self.may_be_own_signal(f)
 
-    def checkpoint(self, final: bool = False) -> None:
+    def checkpoint(self, final: bool = False, keep: Callable[[Finding], bool] | None = None) -> None:
         """Report the held-back cycles whose classes never turned out to be unowned, nor their
-        signals to be their waiter's own; ``final`` (the end of the stream): and the Locks that
-        tasks took with them when they ended, which nobody released."""
+        signals to be their waiter's own, except those ``keep`` holds back further; ``final`` (the
+        end of the stream): and the Locks that tasks took with them when they ended, which nobody
+        released."""
         by_name = self.graph.by_name
         self.flush_pending(lambda f: any(by_name.get(c) in self.unowned for c in f.classes)
-                           or self.own_signal_cleared(f))
+                           or self.own_signal_cleared(f), keep)
         if final:
             orphans, self.orphans = self.orphans, {}
             for task, h, site, line in orphans.values():
@@ -816,14 +817,18 @@ class Validator:
         if self.on_finding is not None:
             self.on_finding(f)
 
-    def flush_pending(self, drop: Callable[[Finding], bool]) -> None:
-        """Report the held-back findings, except those ``drop`` now rules out."""
+    def flush_pending(self, drop: Callable[[Finding], bool], keep: Callable[[Finding], bool] | None = None) -> None:
+        """Report the held-back findings, except those ``drop`` now rules out and those ``keep``
+        holds back until a later flush."""
         with self.graph_lock:
             pending, self.pending = self.pending, []
-            keep = [f for f in pending if not drop(f)]
-            self.findings.extend(keep)
+            if keep is not None:
+                self.pending = [f for f in pending if keep(f) and not drop(f)]
+                pending = [f for f in pending if not keep(f)]
+            out = [f for f in pending if not drop(f)]
+            self.findings.extend(out)
         if self.on_finding is not None:
-            for f in keep:
+            for f in out:
                 self.on_finding(f)
 
     def _seen_again(self, key: tuple, task: str | None) -> None:

@@ -55,6 +55,16 @@ def test_patched_factories_are_ours(instrumented):
     assert isinstance(threading.Event()._cond, Condition)
 
 
+def test_threading_lock_kept_on_a_class_is_called_without_self(instrumented):
+    class Map:  # werkzeug's routing Map: ``lock_class = threading.Lock``, then ``self.lock_class()``
+        lock_class = threading.Lock
+
+    lock = Map().lock_class()
+    assert isinstance(lock, Lock) and lock._ld_node >= 0
+    with lock:
+        assert lock.locked()
+
+
 def test_cpython_threading_suites_pass_under_lockdep():
     """CPython's own test_threading, test_queue and test_thread, run by ``python -m lockdep``.
 

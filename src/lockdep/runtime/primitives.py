@@ -335,8 +335,10 @@ _object_new = object.__new__
 _py_allocate_lock.__module__ = Lock.__module__
 #: what ``threading.Lock`` is under lockdep: the class from 3.13, where CPython's is a class; before,
 #: a function as CPython's ``_thread.allocate_lock``, whose result's type cannot be instantiated
+#: (a builtin function, as CPython's, is no descriptor: ``lock_class = threading.Lock`` on a class,
+#: called as ``self.lock_class()``, gets no ``self`` -- werkzeug's routing Map does that)
 allocate_lock: Callable[[], Lock] = Lock if sys.version_info >= (3, 13) else \
-    _speedups.lock_factory(Lock) if _speedups is not None else _py_allocate_lock
+    _speedups.lock_factory(Lock) if _speedups is not None else staticmethod(_py_allocate_lock)
 
 
 class RLock(_LockCommon, _Base):

@@ -7,6 +7,8 @@ the lock; the worker then leaves the lock and waits for round 2, which the main 
 holding the lock. Each round's waiter is released by an arrival of the same round, and no round's
 release ever needs the lock its waiter holds: no deadlock. The wait of round 1 and the signal of
 round 2 are different events of one condition (as janus' queue_join_rounds.py for ``Queue.join``).
+At 0e6d16a: waiting for condition barrier._cond while holding lock, which its signaller needs (both cores;
+the sleep only makes the worker arrive first in round 2, as loguru's sink does with its 0.5 s sleep).
 """
 import threading
 import time

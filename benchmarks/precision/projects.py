@@ -200,6 +200,13 @@ SUITES = [
           ("tests/test_core.py", "tests/test_temp_db.py", "tests/test_named_db.py", "tests/test_onimport.py",
            "tests/test_autocommit.py"),
           ("--deselect", "tests/test_core.py::SqliteDictTerminateFailTest::test_terminate_cannot_delete")),
+    Suite("s3transfer", "s3transfer", "0.19.3", ("pytest==9.2.0", "pytest-timeout==2.4.0", "botocore==1.44.8"),
+          # the transfer manager's thread pools, futures, TaskSemaphore / SlidingWindowSemaphore, bandwidth
+          # limiter and the process-pool downloader, against botocore's Stubber (no S3)
+          ("tests/unit", "tests/functional"), (),
+          {"AWS_ACCESS_KEY_ID": "foo", "AWS_SECRET_ACCESS_KEY": "bar", "AWS_DEFAULT_REGION": "us-west-2",
+           "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
+           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}),
 ]
 
 BY_NAME = {s.name: s for s in SUITES}

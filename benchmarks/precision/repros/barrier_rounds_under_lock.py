@@ -8,7 +8,7 @@ holding the lock. Each round's waiter is released by an arrival of the same roun
 release ever needs the lock its waiter holds: no deadlock. The wait of round 1 and the signal of
 round 2 are different events of one condition (as janus' queue_join_rounds.py for ``Queue.join``).
 At 0e6d16a: waiting for condition barrier._cond while holding lock, which its signaller needs (both cores;
-the sleep only makes the worker arrive first in round 2, as loguru's sink does with its 0.5 s sleep).
+the sleeps only make the worker arrive first in both rounds, the interleaving loguru's test produced).
 """
 import threading
 import time
@@ -25,8 +25,9 @@ def worker():
 
 t = threading.Thread(target=worker)
 t.start()
+time.sleep(0.5)  # let the worker arrive first in round 1 (it waits under the lock) ...
 barrier.wait()  # round 1
-time.sleep(0.5)  # let the worker arrive first in round 2, so the main thread's arrival releases it
+time.sleep(0.5)  # ... and in round 2, so that the main thread's arrivals release it
 with lock:
     barrier.wait()  # round 2
 t.join()

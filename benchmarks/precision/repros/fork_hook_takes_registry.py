@@ -10,7 +10,7 @@ once and a third registering a new lock that resizes the set in the instant betw
 thread's ``next()`` and its ``acquire()``: not a bug a maintainer would be asked to fix.)
 This script makes the flip deterministic in one thread: it registers locks until two survivors
 change places, then runs the hook again.
-At 0e6d16a: two (C core) or three (Python core: other ids, another set layout) make_lock.lock objects are
+At 0e6d16a: two or three make_lock.lock objects (it depends on the ids, so on the run and the core) are
 taken in a cycle.
 """
 import threading

@@ -142,6 +142,79 @@ SUITES = [
           # the threaded task dispatcher, channels and the trigger in process; functional tests against a
           # loopback server in a subprocess
           ("tests",), ("-o", "addopts=")),
+    Suite("loguru", "loguru", "0.7.2", ("pytest==9.2.0", "pytest-timeout==2.4.0", "freezegun==1.5.5",
+                                         "colorama==0.4.6"),
+          # 0.7.3's sdist has no tests.  The whole suite: enqueue=True (a queue and a writer thread per sink), the
+          # handlers' locks taken again from __del__ / signal handlers (test_locks), multithreaded logging,
+          # fork/spawn with enqueue (locks taken around os.fork), coroutine sinks, file sinks' rotation and
+          # compression threads; test_type_hinting needs mypy
+          ("tests",), ("-o", "addopts=", "--ignore", "tests/test_type_hinting.py")),
+    Suite("cheroot", "cheroot", "11.1.2",
+          ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-mock==3.17.0", "pytest-rerunfailures==16.7",
+           "requests==2.34.2", "requests-unixsocket==0.4.1", "requests-toolbelt==1.0.0", "jaraco.context==6.1.2",
+           "jaraco.text==4.3.0", "portend==3.2.1", "pyopenssl==26.4.0", "pypytools==0.6.2", "trustme==1.2.1",
+           "cryptography==50.0.2"),
+          # the threaded HTTP server (its worker pool, connection manager and keep-alive) against loopback clients
+          ("cheroot/test/test_conn.py", "cheroot/test/test_core.py", "cheroot/test/test_server.py",
+           "cheroot/test/test_wsgi.py", "cheroot/test/test_dispatch.py", "cheroot/test/test_errors.py",
+           "cheroot/test/test_makefile.py"),
+          # the project's addopts run xdist and coverage; its in-tree plugin is loaded by hand
+          ("-o", "addopts=", "-p", "cheroot.test._pytest_plugin")),
+    Suite("dogpile-cache", "dogpile-cache", "1.5.0", ("pytest==9.2.0", "pytest-timeout==2.4.0", "mako==1.4.3"),
+          # the dogpile lock (one creator, many readers), NameRegistry, the background-refresh runner, the memory
+          # and dbm backends (the dbm one with its ReadWriteMutex and file locks); no memcached / redis / valkey
+          ("tests/test_lock.py", "tests/test_backgrounding.py", "tests/util/test_nameregistry.py",
+           "tests/cache/test_memory_backend.py", "tests/cache/test_dbm_backend.py", "tests/cache/test_region.py",
+           "tests/cache/test_decorator.py"),
+          # under 3 minutes: two of ConcurrencyTest's seven runs (10 threads on one dogpile lock, timed assertions;
+          # the others take 25-55 s each), and test_threaded_get_multi (10 s) for two of the eight backend variants
+          ("-k", "not test_slow and not test_return_while_in_progress and not long_create and not safe_cache_slow "
+                 "and not unsafe_cache and not (test_threaded_get_multi and (Serializer or Pickle or NoLock "
+                 "or Proxy))")),
+    Suite("pyro5", "Pyro5", "5.17", ("pytest==9.2.0", "pytest-timeout==2.4.0", "serpent==1.43"),
+          # the thread-pool server (its worker pool and connection bookkeeping), daemons, proxies shared between
+          # threads, the name server, on loopback
+          ("tests/test_threadpool.py", "tests/test_server.py", "tests/test_daemon.py", "tests/test_core.py",
+           "tests/test_client.py", "tests/test_naming.py", "tests/test_server_timeout.py", "tests/test_echoserver.py",
+           "tests/test_socketutil.py"),
+          ("-m", "not network")),
+    Suite("persist-queue", "persist-queue", "1.1.0",
+          ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-asyncio==1.5.0", "mock==5.2.0", "msgpack==1.2.4",
+           "cbor2==6.3.0"),
+          # thread-safe file and sqlite queues (their put/get locks and conditions) hammered by threads; the
+          # MySQL queue needs a server
+          ("persistqueue/tests/test_queue.py", "persistqueue/tests/test_sqlqueue.py",
+           "persistqueue/tests/test_sqlackqueue.py", "persistqueue/tests/test_priorityqueue.py",
+           "persistqueue/tests/test_pdict.py"),
+          ("-o", "addopts=")),
+    Suite("logbook", "Logbook", "1.10.1", ("pytest==9.2.0", "pytest-timeout==2.4.0", "pytest-rerunfailures==16.7",
+                                           "jinja2==3.1.6"),
+          # handlers' locks and the thread-bound / application-bound context stacks, the threaded wrapper and
+          # multiprocessing queue handlers, logging <-> logbook redirection; zmq, redis, execnet not installed
+          ("tests",), ("-o", "addopts=")),
+    Suite("sqlitedict", "sqlitedict", "2.1.0", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          # one worker thread per connection serving a request queue, a result queue per request; the
+          # connection's _lock is taken by __init__ and released by the worker once it has connected (a hand-off)
+          # test_autocommit first would find no tests/db yet (the other files make it); the permission test expects
+          # a PermissionError that root does not get (it fails plain)
+          ("tests/test_core.py", "tests/test_temp_db.py", "tests/test_named_db.py", "tests/test_onimport.py",
+           "tests/test_autocommit.py"),
+          ("--deselect", "tests/test_core.py::SqliteDictTerminateFailTest::test_terminate_cannot_delete")),
+    Suite("s3transfer", "s3transfer", "0.19.3", ("pytest==9.2.0", "pytest-timeout==2.4.0", "botocore==1.44.8"),
+          # the transfer manager's thread pools, futures, TaskSemaphore / SlidingWindowSemaphore, bandwidth
+          # limiter and the process-pool downloader, against botocore's Stubber (no S3)
+          ("tests/unit", "tests/functional"), (),
+          {"AWS_ACCESS_KEY_ID": "foo", "AWS_SECRET_ACCESS_KEY": "bar", "AWS_DEFAULT_REGION": "us-west-2",
+           "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
+           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}),
+    Suite("paho-mqtt", "paho-mqtt", "2.1.0", ("pytest==9.2.0", "pytest-timeout==2.4.0"),
+          # the client's network thread (loop_start / loop_forever), its callback and in/out message locks,
+          # against the suite's fake broker on loopback; test_mqttv5.py and the websocket integration test need a
+          # real broker; tests/lib runs its clients in subprocesses (not instrumented) that find the suite's
+          # 'tests' package only through an empty PYTHONPATH entry (the harness sets PYTHONPATH for ldprobe)
+          ("tests/test_client.py", "tests/test_websockets.py", "tests/test_matcher.py"),
+          # test_callback_v*_mqtt3 check on_disconnect without waiting for it: each fails plain here, 1 run in 2
+          ("-o", "addopts=", "-k", "not test_callback_v1_mqtt3 and not test_callback_v2_mqtt3")),
 ]
 
 BY_NAME = {s.name: s for s in SUITES}

@@ -1,0 +1,49 @@
+"""An at-fork hook that takes every lock of a registry, in the registry's iteration order.
+
+Seen in loguru 0.7.2 (``_locks_machinery.acquire_locks``, registered with ``os.register_at_fork``; its
+test_multiprocessing forks many times while loggers come and go). Each round takes all the registered
+locks in the order the shared ``WeakSet`` iterates them and releases them all. The order of two locks
+changes only when the set is resized by a later registration, so every thread that iterates the
+registry at the same time takes the locks in the same order; opposite orders are only ever seen
+in rounds that cannot overlap. (The one interleaving that could deadlock needs two threads forking at
+once and a third registering a new lock that resizes the set in the instant between one forking
+thread's ``next()`` and its ``acquire()``: not a bug a maintainer would be asked to fix.)
+This script makes the flip deterministic in one thread: it registers locks until two survivors
+change places, then runs the hook again.
+At 0e6d16a: two or three make_lock.lock objects (it depends on the ids, so on the run and the core) are
+taken in a cycle.
+"""
+import threading
+import weakref
+
+registry = weakref.WeakSet()
+
+
+def make_lock():
+    lock = threading.Lock()
+    registry.add(lock)
+    return lock
+
+
+def before_fork():  # loguru: os.register_at_fork(before=..., after_in_parent=..., after_in_child=...)
+    for lock in registry:
+        lock.acquire()
+
+
+def after_fork():
+    for lock in registry:
+        lock.release()
+
+
+def fork_round():
+    before_fork()
+    after_fork()
+
+
+x, y = make_lock(), make_lock()
+fork_round()
+first = [lock for lock in registry if lock in (x, y)]
+keep = []
+while [lock for lock in registry if lock in (x, y)] == first:  # register until a resize swaps them
+    keep.append(make_lock())
+fork_round()

@@ -225,6 +225,34 @@ def test_factory_made_locks_are_named_by_the_attribute_they_are_assigned_to(tmp_
     assert classes == {"BaseScheduler._executors_lock": "main.py:5", "BaseScheduler._jobstores_lock": "main.py:6"}
 
 
+def test_a_factory_that_registers_its_lock_before_returning_it_is_a_factory(tmp_path):
+    """loguru's ``create_handler_lock()``: ``lock = Lock(); registry.add(lock); return lock``."""
+    found, classes, _ = lockdep_run(tmp_path, {"main.py": """
+        import threading, weakref
+        registry = weakref.WeakSet()
+        def make_lock():
+            lock = threading.Lock()
+            registry.add(lock)
+            return lock
+        class Handler:
+            def __init__(self):
+                self._lock = make_lock()
+                self._queue_lock = make_lock()
+        h = Handler()
+        with make_lock():  # nobody assigns it: the factory's own name
+            pass
+        with h._lock:
+            with h._queue_lock:
+                pass
+        with h._queue_lock:
+            with h._lock:
+                pass
+        print("ok")
+    """})
+    assert {"Handler._lock", "Handler._queue_lock", "make_lock.lock"} <= set(classes)
+    assert kinds(found) == [("circular_dependency", ["Handler._lock", "Handler._queue_lock"])]
+
+
 def test_factory_made_locks_taken_in_both_orders_are_an_inversion(tmp_path):
     found, _, _ = lockdep_run(tmp_path, {"main.py": FACTORY.format(
         first="self._executors_lock", second="self._jobstores_lock")})

@@ -54,6 +54,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     f"{REPROS}/wait_first_exception.py",  # wait() asks its done futures for their exception, under their conditions
     f"{REPROS}/done_callback_result_under_lock.py",  # a done callback reads its future's result under a lock
     f"{REPROS}/as_completed_result_under_lock.py",  # results of futures seen done, read under a lock
+    f"{REPROS}/registered_lock_factory.py",  # a factory registers each lock before returning it (loguru)
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import dis
 import functools
 import itertools
 import linecache
@@ -55,7 +56,21 @@ def _resolve(f: FrameType) -> Naming:
     target, on_self, returned = _target(path, exact=col is not None)
     if target is None:
         return Naming(None, None, returned)
-    return Naming(f"{_owner(f, on_self)}.{target}", target, False)
+    # ``lock = Lock(); registry.add(lock); return lock``: a factory too (loguru's create_handler_lock)
+    returned = not on_self and target in code.co_varnames and _returns_local(code, target)
+    return Naming(f"{_owner(f, on_self)}.{target}", target, returned)
+
+
+@functools.lru_cache(maxsize=256)
+def _returns_local(code: CodeType, name: str) -> bool:
+    """Whether ``code`` has a ``return name`` of its local variable ``name``."""
+    prev = None
+    for ins in dis.get_instructions(code):
+        if ins.opname == "RETURN_VALUE" and prev is not None and prev.opname.startswith("LOAD_FAST") \
+                and prev.argval == name:
+            return True
+        prev = ins
+    return False
 
 
 def _owner(f: FrameType, on_self: bool) -> str:

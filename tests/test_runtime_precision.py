@@ -37,6 +37,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     "rwlock_group.py",        # readers' group lock: first reader takes it, last one releases
     "rwlock_one_thread.py",   # the same lock used by one thread at a time: never seen handed off
     "rwlock_reader_left_in.py",  # group holds never released: dropped, held at exit, left by a thread
+    "fork_hook_takes_registry.py",  # an at-fork hook takes a registry's locks in its iteration order
     "dropped_held_lock_at_fork.py",  # a lock dropped while held is held by nobody at a fork
     "rwlock_downgrade_through_a_thread.py",  # a write hold becomes a thread's read hold
     "stop_then_join.py",      # wake each emitter, then join it, holding a lock they never take
@@ -161,6 +162,14 @@ def test_waiting_for_a_handed_off_lock_while_holding_what_its_releaser_needs(tmp
     assert kinds(found) == [("circular_dependency", ["(release)round_.done",
                                                      "handoff_waiter_holds_what_releaser_needs.state_lock"])]
     assert "handoff_waiter_holds_what_releaser_needs.py:25 in round_" in err  # the wait under the lock
+
+
+def test_locks_an_at_fork_hook_takes_are_still_ordered_by_normal_code(tmp_path):
+    program = (PROGRAMS / "fork_hook_takes_registry.py").read_text().replace(
+        'print("done")', 'with y:\n    with x:\n        pass\nprint("done")')
+    (tmp_path / "twin.py").write_text(program)
+    found, _ = lockdep(str(tmp_path / "twin.py"), tmp_path)
+    assert kinds(found) == [("circular_dependency", ["twin.x", "twin.y"])]
 
 
 def test_an_entry_lock_taken_under_the_table_lock_and_released_without_it(tmp_path):

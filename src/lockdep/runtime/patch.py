@@ -34,7 +34,8 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (_signal, "signal"), (_signal, "getsignal"), (builtins, "__build_class__"),
                       (threading.Semaphore, "__init__"), (threading.Semaphore, "acquire"),
                       (threading.Semaphore, "__enter__"), (threading.Semaphore, "release"),
-                      (threading.BoundedSemaphore, "release"), (weakref, "ref"), (weakref.finalize, "__call__")):
+                      (threading.BoundedSemaphore, "release"), (weakref, "ref"), (weakref.finalize, "__call__"),
+                      (os, "register_at_fork")):
     ORIGINALS[(_owner, _name)] = getattr(_owner, _name)
 
 
@@ -554,6 +555,30 @@ class _HandlerRef(_Ref, metaclass=_RefType):
 _fork_hooks_registered = False
 
 
+def _register_at_fork(*, before: Any = None, after_in_parent: Any = None, after_in_child: Any = None) -> None:
+    """A ``before`` hook that takes every lock of a registry, so that the child gets them unlocked
+    (loguru's), takes them in the order the registry happens to iterate: no lock order among them.
+    Its acquisitions are trylocks: each orders nothing before it (as a blocking acquisition that
+    cannot be part of a cycle of the hook's own making)."""
+    if before is not None:
+        hook = before
+
+        def before() -> Any:
+            rt = primitives.current
+            ts = rt.thread() if rt is not None else None
+            if ts is None or ts.fork_hook:
+                return hook()
+            ts.fork_hook = True
+            try:
+                return hook()
+            finally:
+                ts.fork_hook = False
+
+    kwargs = {k: v for k, v in (("before", before), ("after_in_parent", after_in_parent),
+                                 ("after_in_child", after_in_child)) if v is not None}
+    _orig(os, "register_at_fork")(**kwargs)
+
+
 def _caller() -> Any:
     """The frame that called os.fork() (absent when fork is called from C)."""
     try:
@@ -589,6 +614,7 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (threading.Thread, "_bootstrap_inner"): _bootstrap_inner,
     (threading.Thread, "join"): _join,
     (_signal, "signal"): _signal_signal,
+    (os, "register_at_fork"): _register_at_fork,
     (_signal, "getsignal"): _signal_getsignal,
     (builtins, "__build_class__"): _build_class,
     (threading.Semaphore, "__init__"): _sem_init,
@@ -691,7 +717,7 @@ def install(rt: Runtime) -> None:
     _wrap_existing_finalizers()
     _install_gc_hooks()
     if not _fork_hooks_registered and hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+        _orig(os, "register_at_fork")(before=_before_fork, after_in_parent=_after_fork_parent,
                             after_in_child=_after_fork_child)
         _fork_hooks_registered = True
 

@@ -33,7 +33,7 @@ QUIET_IMPORTS: dict[int, int] = {}
 class ThreadState(TaskState):
     """A task state plus what the runtime needs per thread."""
 
-    __slots__ = ("ctx", "ident", "thread_event", "callback")
+    __slots__ = ("ctx", "ident", "thread_event", "callback", "fork_hook")
 
     def __init__(self, name: str, seq: int, ident: int):
         super().__init__(name, seq)
@@ -43,6 +43,9 @@ class ThreadState(TaskState):
         self.callback: bool | frozenset[int] = False
         self.ident = ident
         self.thread_event: str | None = None
+        #: running an ``os.register_at_fork(before=...)`` hook: what it takes is taken in a registry's
+        #: order, not a lock order (``patch._register_at_fork``)
+        self.fork_hook = False
 
 
 class LiveValidator(Validator):
@@ -413,6 +416,7 @@ class Runtime:
         if any(getrefcount(h.lock) <= 2 for h in ts.held):  # (the entry's and the call's): dropped
             self._drop_dead_holds(ts)
         ctx = ts.ctx  # HANDLER inside signal handlers and __del__ (wrapped in patch.py)
+        trylock = trylock or ts.fork_hook
         nid = lock._ld_node if not subclass else self._subclass_node(lock._ld_node, subclass)
         cb = ts.callback
         if cb and (cb is not True and id(lock) in cb or any(h.node == nid and h.lock is not lock for h in ts.held)):

@@ -1,19 +1,19 @@
 """An at-fork hook that takes every lock of a registry, in the registry's iteration order, so that
 the child gets them unlocked (loguru's ``_locks_machinery``, registered with ``os.register_at_fork``).
-The order of two locks in the shared ``WeakSet`` changes when a later registration resizes it, so
-two forks take them in opposite orders -- rounds that cannot overlap, not a lock order.  Correct.
+The order of two locks in loguru's shared ``WeakSet`` changes when a later registration resizes it
+(here a list, reversed between the forks, makes that flip certain), so two forks take them in
+opposite orders -- rounds that cannot overlap, not a lock order.  Correct.
 (benchmarks/precision/repros/fork_hook_takes_registry.py calls the hook by hand: there it is code
 like any other.)"""
 import os
 import threading
-import weakref
 
-registry = weakref.WeakSet()
+registry = []
 
 
 def make_lock():
     lock = threading.Lock()
-    registry.add(lock)
+    registry.append(lock)
     return lock
 
 
@@ -39,10 +39,7 @@ def fork():
 
 x, y = make_lock(), make_lock()
 fork()
-first = [lock for lock in registry if lock in (x, y)]
-keep = []
-while [lock for lock in registry if lock in (x, y)] == first:  # register until a resize swaps them
-    keep.append(make_lock())
+registry.reverse()  # (a WeakSet resized by a new registration)
 fork()
 with x:  # normal code nests them in one order: still checked
     with y:

@@ -260,6 +260,43 @@ def test_factory_made_locks_taken_in_both_orders_are_an_inversion(tmp_path):
                                                      "BaseScheduler._executors_lock"])]
 
 
+SUBCLASSES = """
+    import threading
+    class Base:
+        def __init__(self):
+            self._lock = threading.Lock()
+    class Forwarder(Base):
+        pass
+    class Writer(Base):
+        pass
+    registry_lock = threading.Lock()
+    first, second = Forwarder(), SECOND()
+    with Base()._lock:
+        pass
+    with first._lock:          # a forwarder's lock comes before the registry's
+        with registry_lock:
+            pass
+    with registry_lock:
+        with second._lock:
+            pass
+    print("ok")
+"""
+
+
+def test_a_lock_a_base_class_makes_has_one_class_per_subclass(tmp_path):
+    """logging.Handler's ``self.lock``: a handler that forwards into a library and one the library
+    writes to are ordered apart (loguru's logging bridge, both ways)."""
+    found, classes, _ = lockdep_run(tmp_path, {"main.py": SUBCLASSES.replace("SECOND", "Writer")})
+    assert found == []
+    assert {"Forwarder._lock", "Writer._lock", "Base._lock"} <= set(classes)
+    assert classes["Forwarder._lock"] == classes["Base._lock"] == "main.py:5"  # (one creation line)
+
+
+def test_two_instances_of_one_subclass_in_both_orders_are_an_inversion(tmp_path):
+    found, _, _ = lockdep_run(tmp_path, {"main.py": SUBCLASSES.replace("SECOND", "Forwarder")})
+    assert kinds(found) == [("circular_dependency", ["Forwarder._lock", "main.registry_lock"])]
+
+
 # -------------------------------------------------------------- interrupting contexts
 REENTERED = """
     import logging, os, signal, sys, threading

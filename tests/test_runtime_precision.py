@@ -56,6 +56,8 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     f"{REPROS}/done_callback_result_under_lock.py",  # a done callback reads its future's result under a lock
     f"{REPROS}/as_completed_result_under_lock.py",  # results of futures seen done, read under a lock
     f"{REPROS}/registered_lock_factory.py",  # a factory registers each lock before returning it (loguru)
+    f"{REPROS}/barrier_rounds_under_lock.py",  # a barrier's round 1 waited under a lock, round 2 reached with it
+    f"{REPROS}/logging_bridge_both_ways.py",  # a library's handler writes to logging, a logging handler to it
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)
@@ -172,6 +174,13 @@ def test_locks_an_at_fork_hook_takes_are_still_ordered_by_normal_code(tmp_path):
     assert kinds(found) == [("circular_dependency", ["twin.x", "twin.y"])]
 
 
+def test_a_lock_held_in_round_one_of_a_barrier_that_another_arrival_of_round_one_needs(tmp_path):
+    found, err = lockdep("barrier_round_one_both_roles.py", tmp_path)
+    assert kinds(found) == [("circular_dependency", ["barrier_round_one_both_roles.lock",
+                                                     "(condition)barrier_round_one_both_roles.barriers[]._cond round 1"])]
+    assert "barrier_round_one_both_roles.py:17 in worker" in err  # the wait under the lock
+
+
 def test_an_entry_lock_taken_under_the_table_lock_and_released_without_it(tmp_path):
     """The readers' group hold's shape up to its release, which is not made under the guard."""
     found, err = lockdep("entry_lock_outlives_table_lock.py", tmp_path)
@@ -181,7 +190,7 @@ def test_an_entry_lock_taken_under_the_table_lock_and_released_without_it(tmp_pa
 
 def test_a_shared_object_that_logs_under_its_lock_read_by_a_log_handler(tmp_path):
     found, _ = lockdep("shared_object_logs_under_its_lock.py", tmp_path)
-    assert kinds(found) == [("circular_dependency", ["Attributes._lock", "Handler.lock"])]
+    assert kinds(found) == [("circular_dependency", ["Attributes._lock", "ExportingHandler.lock"])]
 
 
 def test_a_finalizer_called_by_name_is_normal_code_and_one_run_by_a_del_interrupts(tmp_path):
@@ -334,6 +343,8 @@ def test_an_interrupt_while_waiting_for_a_contended_lock_never_leaves_it_held():
     "handoff_waiter_holds_what_releaser_needs.py",  # the hand-off rule's buggy twin
     "rwlock_reader_left_in.py",  # group holds never released
     "entry_lock_outlives_table_lock.py",  # ... and the group-hold rule's buggy twin
+    f"{REPROS}/barrier_rounds_under_lock.py",  # a barrier's rounds
+    "barrier_round_one_both_roles.py",  # ... and their buggy twin
     "stop_then_join.py",         # cycles of thread and queue events alone, the own-signal rule
     "pool_finalizer_other_instance.py",  # a callback judged as normal code
     f"{REPROS}/lock_born_in_critical_section.py",  # private acquisitions

@@ -34,6 +34,7 @@ class Naming(NamedTuple):
     name: str | None  # ``Pool._lock``, ``app.locks[]``: owner and target; None if nothing is assigned
     part: str | None  # the target alone (``_lock``), for objects nested in a stdlib primitive
     returned: bool  # the statement is ``return <this call>``: a factory
+    owner: str | None = None  # for ``self.x = ...`` in a method: its class's qualified name (``Pool``)
 
 
 _cache: dict[tuple[CodeType, int], Naming] = {}
@@ -58,7 +59,9 @@ def _resolve(f: FrameType) -> Naming:
         return Naming(None, None, returned)
     # ``lock = Lock(); registry.add(lock); return lock``: a factory too (loguru's create_handler_lock)
     returned = not on_self and target in code.co_varnames and _returns_local(code, target)
-    return Naming(f"{_owner(f, on_self)}.{target}", target, returned)
+    owner = _owner(f, on_self)
+    method = on_self and code.co_argcount > 0 and code.co_varnames[0] == "self" and owner != _owner(f, False)
+    return Naming(f"{owner}.{target}", target, returned, owner if method else None)
 
 
 @functools.lru_cache(maxsize=256)

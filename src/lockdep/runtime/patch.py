@@ -35,7 +35,7 @@ for _owner, _name in ((threading, "Lock"), (threading, "RLock"), (threading, "Co
                       (threading.Semaphore, "__init__"), (threading.Semaphore, "acquire"),
                       (threading.Semaphore, "__enter__"), (threading.Semaphore, "release"),
                       (threading.BoundedSemaphore, "release"), (weakref, "ref"), (weakref.finalize, "__call__"),
-                      (os, "register_at_fork")):
+                      (os, "register_at_fork"), (threading.Barrier, "__init__"), (threading.Barrier, "_release")):
     ORIGINALS[(_owner, _name)] = getattr(_owner, _name)
 
 
@@ -310,6 +310,38 @@ def _sem_init(self: Any, value: int = 1) -> None:
     self._ld_node = rt.class_for(_getframe(1), "semaphore") if rt is not None and value == 1 else -1
     self._ld_entry = None
     self._ld_born = None
+
+
+#: rounds of a barrier told apart; later rounds share the last one's event
+BARRIER_ROUNDS = 16
+
+
+def _barrier_event(base: str, n: int) -> str:
+    return f"{base} round {n}" if n < BARRIER_ROUNDS else f"{base} round {BARRIER_ROUNDS}+"
+
+
+def _barrier_init(self: Any, parties: int, action: Any = None, timeout: float | None = None) -> None:
+    """A barrier's condition has one event per round.  A round is released by an arrival of
+    that same round: holding a lock while waiting in round 1 and taking it before arriving in
+    round 2 (loguru's sink, under its handler's lock in one thread per round) is no deadlock.
+    Rounds count from the barrier's creation, so round N of every instance of a class is comparable."""
+    _orig(threading.Barrier, "__init__")(self, parties, action, timeout)
+    base = getattr(self._cond, "_ld_event", None)
+    self._ld_round = (base, 1)
+    if base is not None:
+        self._cond._ld_event = _barrier_event(base, 1)
+
+
+def _barrier_release(self: Any) -> None:
+    """The last arrival releases the round (its notification is of this round), then the
+    next round's event begins; the caller holds the barrier's condition."""
+    try:
+        _orig(threading.Barrier, "_release")(self)
+    finally:
+        base, n = getattr(self, "_ld_round", (None, 0))
+        self._ld_round = (base, n + 1)
+        if base is not None:
+            self._cond._ld_event = _barrier_event(base, n + 1)
 
 
 def _sem_acquire(self: Any, blocking: bool = True, timeout: float | None = None) -> bool:
@@ -622,6 +654,8 @@ PATCHES: dict[tuple[Any, str], Any] = {
     (threading.Semaphore, "__enter__"): _sem_acquire,
     (threading.Semaphore, "release"): _sem_release,
     (threading.BoundedSemaphore, "release"): _sem_release,
+    (threading.Barrier, "__init__"): _barrier_init,
+    (threading.Barrier, "_release"): _barrier_release,
     (weakref, "ref"): _HandlerRef,
     (weakref.finalize, "__call__"): _finalize_call,
 }

@@ -420,8 +420,8 @@ class Condition(_OrigCondition):
             try:
                 pending, self._ld_pending = self._ld_pending, None
                 if pending is not None:
-                    rt_, ts, frame = pending
-                    rt_.wait(ts, self._ld_event, frame)
+                    rt_, ts, frame, event = pending
+                    rt_.wait(ts, event, frame)
             except BaseException:
                 # (a KeyboardInterrupt from a signal handler): CPython releases atomically, so
                 # the caller's `with` still owns the lock when wait() raises; so must it here
@@ -439,7 +439,7 @@ class Condition(_OrigCondition):
             # timed: cannot wait forever (no dependency, no window); silent (futures, threads): their
             # own events stand for them, but the hang watchdog still watches the wait
             return super().wait(timeout) if wd is None or rt is None else self._wait_watched(wd, rt)
-        self._ld_pending = (rt, rt.thread(), _getframe(1))
+        self._ld_pending = (rt, rt.thread(), _getframe(1), event)  # (the event as of now: a barrier's round)
         if not self._ld_nwait:  # the caller holds the condition's lock: these counts are consistent
             self._ld_since = rt.window_start()
         self._ld_nwait += 1

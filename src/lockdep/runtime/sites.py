@@ -117,7 +117,7 @@ def family_key(f: FrameType | None) -> tuple[tuple[str, int, int], ...] | None:
     return tuple(inits) if walked and f is not None and inits else None
 
 
-def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int, int], ...], str, str]:
+def creation_key(f: FrameType | None) -> tuple[tuple[Any, ...], str, str]:
     """Key, readable name and creation site of a primitive created in frame ``f``
     (the first frame outside lockdep).  Frames inside the stdlib's composite
     primitives are walked out of, so a ``Queue``'s mutex is keyed and named by
@@ -145,5 +145,21 @@ def creation_key(f: FrameType | None) -> tuple[tuple[tuple[str, int, int], ...],
     f = frames[-1]
     key.extend(_where(x) for x in frames)
     site = f"{_short(f.f_code.co_filename)}:{f.f_lineno}"
-    name = ".".join([n.name or site, *reversed(inner)])
+    name = n.name or site
+    if n.owner is not None:  # ``self.lock = RLock()`` run for a subclass: that subclass's class
+        owner = inherited_by(f, n.owner)
+        if owner is not None:
+            key.append(owner)
+            name = f"{owner}.{n.part}"
+    name = ".".join([name, *reversed(inner)])
     return tuple(key), name, site
+
+
+def inherited_by(f: FrameType, owner: str) -> str | None:
+    """The qualified name of the class of ``self`` in method frame ``f`` if it is not ``owner``, the
+    class the method is written in: a lock a base class makes (``logging.Handler.createLock``) has
+    one class per subclass, as the kernel keys a lock per type (``lockdep_set_class``, the inode
+    locks of each file system).  ``StreamHandler.lock`` and ``InterceptHandler.lock`` are ordered
+    apart: a handler that forwards into a library and one that the library writes to."""
+    qualname = getattr(type(f.f_locals.get("self")), "__qualname__", owner)
+    return qualname if qualname != owner else None

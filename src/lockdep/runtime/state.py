@@ -246,13 +246,17 @@ class Runtime:
         holds = [(ts.name, h) for ts in list(self.threads.values()) for h in list(ts.held)]
         holds += [(name, h) for name, h, _lock in list(self.orphans.values())]
         for name, h in holds:
-            e = self.escapes.get(id(h.lock))
-            if e is not None and e[0] == h.seq:
+            if self._group_hold(h):
                 out.append((name, h))
                 live.add(id(h.lock))
         for key in [k for k in self.escapes if k not in live]:
             self.escapes.pop(key, None)
         return out
+
+    def _group_hold(self, h: HeldLock) -> bool:
+        """Whether hold ``h`` outlived the guard it was taken under (``_group_released``)."""
+        e = self.escapes.get(id(h.lock))
+        return e is not None and e[0] == h.seq
 
     # ----------------------------------------------------------- threads
     def thread(self) -> ThreadState:
@@ -339,7 +343,11 @@ class Runtime:
         if kind == "mutex" and _made_by_thread_init(frame):
             return -1  # Thread._started's lock: a thread's start is its own event, this lock orders nothing
         f = sites.user_frame(frame)
-        direct = (kind, f.f_code, f.f_lasti) if f is not None else None
+        direct: tuple | None = None
+        if f is not None:
+            direct = (kind, f.f_code, f.f_lasti)
+            if sites.naming(f).owner is not None:  # ``self.x = Lock()``: one class per subclass
+                direct += (type(f.f_locals.get("self")),)
         nid = self._direct.get(direct)
         if nid is not None:  # a creation line named by itself alone (no wrapper, no factory): seen before
             return nid
@@ -351,7 +359,7 @@ class Runtime:
             if family is not None:  # a stdlib composite's primitive, named after the user's line
                 with self.names_lock:
                     self.validator.graph.nodes[nid].family = self.families.setdefault((kind, family), nid)
-        if direct is not None and len(key) == 1 and not sites.naming(f).returned:
+        if direct is not None and sum(type(k) is tuple for k in key) == 1 and not sites.naming(f).returned:
             self._direct[direct] = nid
         return nid
 
@@ -632,12 +640,11 @@ class Runtime:
             ev["private"] = True
         tr.write(**ev)
 
-    def _handed_off(self, ts: ThreadState | str, lock: Any) -> None:
-        """``ts`` released a hold that was not its own: the lock's class has no owner."""
+    def _handed_off(self, task: str, lock: Any) -> None:
+        """``task`` released a hold that was not its own: the lock's class has no owner."""
         self.make_handoff(lock._ld_node)
         if self.trace is not None:
-            self.trace.write(op="release", task=ts if isinstance(ts, str) else ts.name, lock=self.lock_id(lock),
-                             handoff=True)
+            self.trace.write(op="release", task=task, lock=self.lock_id(lock), handoff=True)
 
     def release(self, lock: Any, ts: ThreadState | None = None) -> None:
         """Release by the caller; a plain lock released by another thread is a hand-off:
@@ -662,21 +669,21 @@ class Runtime:
             return
         if any(h.lock is lock for h in held):
             if self._group_released(held, lock):
-                self._handed_off(ts, lock)  # a readers' group hold, released under its guard
+                self._handed_off(ts.name, lock)  # a readers' group hold, released under its guard
                 return
             self.validator._remove_held(ts, lock)
         else:
             for other in [*self.threads.values(), *self.async_tasks.values()]:
                 if any(h.lock is lock for h in other.held):
                     if other.ident >= 0 and ts.ident >= 0 and not getattr(lock, "_ld_owner_bound", False):
-                        self._handed_off(ts, lock)  # released by a thread that did not take it
+                        self._handed_off(ts.name, lock)  # released by a thread that did not take it
                         return
                     ts = other
                     self.validator._remove_held(other, lock)
                     break
             else:
                 if self.orphans.pop(id(lock), None) is not None and not getattr(lock, "_ld_owner_bound", False):
-                    self._handed_off(ts, lock)  # taken by a thread that ended, released by another
+                    self._handed_off(ts.name, lock)  # taken by a thread that ended, released by another
                 return  # or acquired before lockdep was enabled
         if self.trace is not None:
             self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
@@ -755,9 +762,8 @@ class Runtime:
         ``lock.acquire(); del lock``): nobody can take them again, so nothing is ordered after them.
         A new chain looks (references are exact: a frame's locals count)."""
         for dead in [x for x in ts.held if getrefcount(x.lock) <= 2]:
-            e = self.escapes.get(id(dead.lock))
-            if e is not None and e[0] == dead.seq:  # a group hold never released (``checkpoint``)
-                self._handed_off(ts, dead.lock)
+            if self._group_hold(dead):  # a group hold never released (``checkpoint``)
+                self._handed_off(ts.name, dead.lock)
                 continue
             self.validator._remove_held(ts, dead.lock)
             if self.trace is not None:

@@ -3,8 +3,7 @@ the child gets them unlocked (loguru's ``_locks_machinery``, registered with ``o
 The order of two locks in loguru's shared ``WeakSet`` changes when a later registration resizes it
 (here a list, reversed between the forks, makes that flip certain), so two forks take them in
 opposite orders -- rounds that cannot overlap, not a lock order.  Correct.
-(benchmarks/precision/repros/fork_hook_takes_registry.py calls the hook by hand: there it is code
-like any other.)"""
+(benchmarks/precision/repros/fork_hook_takes_registry.py flips a real WeakSet by resizing it.)"""
 import os
 import threading
 

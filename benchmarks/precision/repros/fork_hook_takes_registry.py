@@ -9,10 +9,11 @@ in rounds that cannot overlap. (The one interleaving that could deadlock needs t
 once and a third registering a new lock that resizes the set in the instant between one forking
 thread's ``next()`` and its ``acquire()``: not a bug a maintainer would be asked to fix.)
 This script makes the flip deterministic in one thread: it registers locks until two survivors
-change places, then runs the hook again.
+change places, then forks again.
 At 0e6d16a: two or three make_lock.lock objects (it depends on the ids, so on the run and the core) are
 taken in a cycle.
 """
+import os
 import threading
 import weakref
 
@@ -35,9 +36,14 @@ def after_fork():
         lock.release()
 
 
-def fork_round():
-    before_fork()
-    after_fork()
+os.register_at_fork(before=before_fork, after_in_parent=after_fork, after_in_child=after_fork)
+
+
+def fork_round():  # loguru's test_multiprocessing forks (its hook runs from os.fork)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
 
 
 x, y = make_lock(), make_lock()

@@ -297,6 +297,40 @@ def test_two_instances_of_one_subclass_in_both_orders_are_an_inversion(tmp_path)
     assert kinds(found) == [("circular_dependency", ["Forwarder._lock", "main.registry_lock"])]
 
 
+ACCOUNTS = """
+    import threading
+    class Account:
+        def __init__(self, ident):
+            self.id = ident
+            self.lock = threading.Lock()
+    class Checking(Account):
+        pass
+    class Savings(Account):
+        pass
+    def transfer(a, b):
+        first, second = ORDER
+        with first.lock:
+            with second.lock:
+                pass
+    c1, s2, c3 = Checking(1), Savings(2), Checking(3)
+    for a, b in ((c1, s2), (s2, c1), (s2, c3), (c3, c1)):
+        transfer(a, b)
+    print("ok")
+"""
+
+
+def test_the_subclasses_of_a_base_class_lock_are_judged_by_instance_order(tmp_path):
+    """Accounts of two subclasses, always locked in id order: the classes ``Checking.lock`` and
+    ``Savings.lock`` are taken both ways round, the instances never."""
+    found, classes, _ = lockdep_run(tmp_path, {"main.py": ACCOUNTS.replace(
+        "ORDER", "sorted((a, b), key=lambda acc: acc.id)")})
+    assert found == []
+    assert {"Checking.lock", "Savings.lock"} <= set(classes)
+    found, _, _ = lockdep_run(tmp_path, {"main.py": ACCOUNTS.replace("ORDER", "a, b")})
+    assert kinds(found) == [("circular_dependency", ["Checking.lock", "Savings.lock"])]
+    assert [i.split(" of ")[0] for i in found[0]["instances"]] == ["Checking.lock", "Savings.lock"]
+
+
 # -------------------------------------------------------------- interrupting contexts
 REENTERED = """
     import logging, os, signal, sys, threading

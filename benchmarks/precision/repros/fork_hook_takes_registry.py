@@ -8,8 +8,8 @@ registry at the same time takes the locks in the same order; opposite orders are
 in rounds that cannot overlap. (The one interleaving that could deadlock needs two threads forking at
 once and a third registering a new lock that resizes the set in the instant between one forking
 thread's ``next()`` and its ``acquire()``: not a bug a maintainer would be asked to fix.)
-This script makes the flip deterministic in one thread: it registers locks until two survivors
-change places, then forks again.
+This script makes the flip deterministic in one thread: it registers locks until two of
+sixteen survivors change places, then forks again.
 At 0e6d16a: two or three make_lock.lock objects (it depends on the ids, so on the run and the core) are
 taken in a cycle.
 """
@@ -46,10 +46,13 @@ def fork_round():  # loguru's test_multiprocessing forks (its hook runs from os.
     os.waitpid(pid, 0)
 
 
-x, y = make_lock(), make_lock()
+survivors = [make_lock() for _ in range(16)]
+ids = {id(lock) for lock in survivors}
 fork_round()
-first = [lock for lock in registry if lock in (x, y)]
+first = [id(lock) for lock in registry if id(lock) in ids]
 keep = []
-while [lock for lock in registry if lock in (x, y)] == first:  # register until a resize swaps them
-    keep.append(make_lock())
+for _ in range(256):  # register until a resize reorders two survivors (bounded: it may never)
+    keep += [make_lock() for _ in range(16)]
+    if [id(lock) for lock in registry if id(lock) in ids] != first:
+        break
 fork_round()

@@ -146,20 +146,20 @@ def creation_key(f: FrameType | None) -> tuple[tuple[Any, ...], str, str]:
     key.extend(_where(x) for x in frames)
     site = f"{_short(f.f_code.co_filename)}:{f.f_lineno}"
     name = n.name or site
-    if n.owner is not None:  # ``self.lock = RLock()`` run for a subclass: that subclass's class
-        owner = inherited_by(f, n.owner)
-        if owner is not None:
-            key.append(owner)
+    if n.owner is not None:  # ``self.lock = RLock()``: one class per subclass (the key ends with its name)
+        owner = self_type(f, n.owner)
+        key.append(owner)
+        if owner != n.owner:
             name = f"{owner}.{n.part}"
     name = ".".join([name, *reversed(inner)])
     return tuple(key), name, site
 
 
-def inherited_by(f: FrameType, owner: str) -> str | None:
-    """The qualified name of the class of ``self`` in method frame ``f`` if it is not ``owner``, the
-    class the method is written in: a lock a base class makes (``logging.Handler.createLock``) has
-    one class per subclass, as the kernel keys a lock per type (``lockdep_set_class``, the inode
-    locks of each file system).  ``StreamHandler.lock`` and ``InterceptHandler.lock`` are ordered
-    apart: a handler that forwards into a library and one that the library writes to."""
-    qualname = getattr(type(f.f_locals.get("self")), "__qualname__", owner)
-    return qualname if qualname != owner else None
+def self_type(f: FrameType, owner: str) -> str:
+    """The qualified name of the class of ``self`` in method frame ``f``, written in class ``owner``.
+    A lock a base class makes (``logging.Handler.createLock``) has one class per subclass, as the
+    kernel keys a lock per type (``lockdep_set_class``, the inode locks of each file system):
+    ``StreamHandler.lock`` and ``InterceptHandler.lock`` are ordered apart, a handler that forwards
+    into a library and one that the library writes to.  The subclasses' classes are one family:
+    their instances nested in each other are judged by instance order, as one class's are."""
+    return getattr(type(f.f_locals.get("self")), "__qualname__", owner)

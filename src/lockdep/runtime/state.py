@@ -356,7 +356,9 @@ class Runtime:
         if nid is None:
             nid = self._register((kind, *key), name, site, kind)
             family = sites.family_key(f)
-            if family is not None:  # a stdlib composite's primitive, named after the user's line
+            if family is None and type(key[-1]) is str:  # a base class's lock, per subclass (``sites.self_type``)
+                family = key[:-1]
+            if family is not None:  # one stdlib composite's primitives under many names, or a base class's
                 with self.names_lock:
                     self.validator.graph.nodes[nid].family = self.families.setdefault((kind, family), nid)
         if direct is not None and sum(type(k) is tuple for k in key) == 1 and not sites.naming(f).returned:

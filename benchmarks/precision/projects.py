@@ -220,7 +220,9 @@ SUITES = [
            "eventlet==0.41.3", "prettytable==3.18.0"),  # the test modules import eventlet; pformat needs prettytable
           # OpenStack's thread pools: DynamicThreadPoolExecutor (grows and shrinks its workers under a lock) and
           # the PeriodicWorker's retried submissions; the testscenarios classes (TestExecutors, TestPeriodics,
-          # TestWaiters, ...) do not run under pytest (no scenario is applied: executor_cls is missing)
+          # TestWaiters, ...) do not run under pytest (no scenario is applied: executor_cls is missing);
+          # TestDynamicThreadPool asserts worker counts right after its futures complete, racing with the workers
+          # marking themselves idle: under lockdep 1 run in 4 fails (scout6-proposed-verdicts.json)
           ("futurist/tests",),
           ("-W", "ignore::DeprecationWarning",
            "-k", "TestDynamicThreadPool or TestPeriodicsStrategies or TestPformat or TestRetrySubmission")),

@@ -59,6 +59,8 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
     f"{REPROS}/barrier_rounds_under_lock.py",  # a barrier's round 1 waited under a lock, round 2 reached with it
     f"{REPROS}/logging_bridge_both_ways.py",  # a library's handler writes to logging, a logging handler to it
     f"{REPROS}/fork_hook_takes_registry.py",  # loguru's at-fork hook over a WeakSet whose resizes reorder it
+    f"{REPROS}/weak_registry_keeps_released_lock.py",  # exits 1 if a released lock outlives its last user
+    f"{REPROS}/session_merge_event_cycle.py",  # events alone in the session's merged graph (a subprocess ran)
 ])
 def test_correct_program_is_clean(program, tmp_path):
     found, err = lockdep(program, tmp_path)

@@ -846,7 +846,7 @@ class Validator:
 
     def _lock_desc(self, h: HeldLock) -> dict:
         node = self.graph.nodes[h.node]
-        return {"class": node.name, "lock": str(h.lock), "usage": usage_string(node.usage), "mode": _mode(h),
+        return {"class": node.name, "lock": _lock_text(h.lock), "usage": usage_string(node.usage), "mode": _mode(h),
                 "site": self._site(h.site), "line": h.line, "event": node.kind == "event"}
 
     @staticmethod
@@ -1055,6 +1055,14 @@ def _keep_strong(ts: TaskState, nid: int) -> None:
     old = ts.last_acq.get(nid)
     if old is not None and old.read != 2:
         ts.strong_acq[nid] = old
+
+
+def _lock_text(lock: Any) -> str:
+    """A lock for a report; a live caller keeps a released one weakly (its latest acquisition)."""
+    if type(lock) is weakref.ReferenceType:
+        lock = lock()
+        return str(lock) if lock is not None else "(released, freed)"
+    return str(lock)
 
 
 def _mode(h: HeldLock) -> str:

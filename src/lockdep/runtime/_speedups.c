@@ -811,6 +811,8 @@ fast_acquire(LockBase *self, PyFrameObject *frame)
         set_slot(entry, H_seq, seq);
         if (SLOT(entry, H_node) != self->node)
             set_slot(entry, H_node, Py_NewRef(self->node));
+        if (SLOT(entry, H_lock) != (PyObject *)self)  /* weak while off the stack (fast_release) */
+            set_slot(entry, H_lock, Py_NewRef((PyObject *)self));
         set_slot(entry, H_refs, PyLong_FromLong(1));
     }
     else {
@@ -878,7 +880,13 @@ fast_release(LockBase *self)
     Py_ssize_t n = PyList_GET_SIZE(held);
     if (!n || PyList_GET_ITEM(held, n - 1) != h)
         return 0;
+    /* off the stack, the entry is still the thread's latest acquisition of the class (last_acq):
+       it keeps the lock weakly, so that a lock nobody uses any more dies (state._released) */
+    PyObject *ref = PyWeakref_NewRef((PyObject *)self, NULL);
+    if (ref == NULL)
+        return 0;  /* (before anything changed: the slow path pops it) */
     set_slot(h, H_refs, PyLong_FromLong(0));
+    set_slot(h, H_lock, ref);
     Py_SET_SIZE(held, n - 1);  /* pop: the entry stays alive through self->entry */
     Py_DECREF(h);
     return 1;

@@ -215,6 +215,7 @@ def finish() -> list[dict]:
 def session_findings() -> list[dict]:
     """What the other processes of this session found, and the inversions split between processes."""
     from ..fingerprint import of
+    from ..engine.validator import Validator
     from ..store.check import check_graph
     from ..store.session import describe_run
 
@@ -230,7 +231,9 @@ def session_findings() -> list[dict]:
                     "learned_in": describe_run(row["run"])})
     known = {r["fingerprint"] for r in s.store.findings()}  # earlier runs' findings were reported by them
     merged = _state["merged"] = []
-    for f in check_graph(s.store.graph()).findings:
+    v = Validator()
+    v.cycles_need_a_lock = True  # as in each run (``Runtime``): Python's thread and queue events merge instances
+    for f in check_graph(s.store.graph(), v).findings:
         if of(f) not in seen and of(f) not in known:
             seen.add(of(f))
             merged.append(f)

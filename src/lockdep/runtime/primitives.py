@@ -24,6 +24,7 @@ _get_ident = _thread.get_ident
 _CRLock = _thread.RLock
 _getframe = sys._getframe
 _sleep = time.sleep
+_weakref = state._weakref
 _wrapper_files = state._WRAPPER_FILES
 _OrigCondition = threading.Condition
 
@@ -133,6 +134,7 @@ class _PyLockBase:
             try:
                 h.seq = _validator.seq = _validator.seq + 1
                 h.refs = 1
+                h.lock = self
                 h.chain_key = key
                 ts.last_acq[h.node] = h
                 held.append(h)
@@ -160,6 +162,7 @@ class _PyLockBase:
             if held and held[-1] is h:
                 del held[-1]
                 h.refs = 0
+                h.lock = _weakref(self)  # (``state._released``)
                 return
         rt = current
         if rt is not None and self._ld_node >= 0:
@@ -179,6 +182,7 @@ class _PyLockBase:
             if held and held[-1] is h:
                 del held[-1]
                 h.refs = 0
+                h.lock = _weakref(self)  # (``state._released``)
                 return
         rt = current
         if rt is not None and self._ld_node >= 0:

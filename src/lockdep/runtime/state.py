@@ -10,6 +10,7 @@ from __future__ import annotations
 import _thread
 import os
 import sys
+from _weakref import ref as _weakref
 from sys import getrefcount
 from types import FrameType
 from typing import IO, Any, Callable
@@ -188,6 +189,7 @@ class Runtime:
                 h.seq = v.seq
                 h.node = nid
                 h.refs = 1
+                h.lock = lock  # (weak while off the stack: ``release``)
             else:
                 if wrapper_files.get(code.co_filename, True):
                     return False
@@ -310,6 +312,10 @@ class Runtime:
         if self.trace:
             self.trace.write(op="task_exit", task=ts.name)
         self.validator.task_exit(ts.name)
+        # its windows are closed for good: the locks it last took may go (a lock's entry still names
+        # this state as its owner, and a WeakValueDictionary of locks must see them die)
+        ts.last_acq.clear()
+        ts.strong_acq.clear()
         self.threads.pop(ts.ident, None)
         self.threads_changed()
         self.exited[ts.ident] = (ts.name, get_native_id())  # the name of what the thread still runs
@@ -667,7 +673,9 @@ class Runtime:
         if held and held[-1].lock is lock:
             if self.trace is not None:  # first: an interrupt in the writing leaves the trace consistent
                 self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
-            held.pop().refs = 0
+            h = held.pop()
+            h.refs = 0
+            h.lock = _released(lock)
             return
         if any(h.lock is lock for h in held):
             if self._group_released(held, lock):
@@ -841,6 +849,17 @@ class Runtime:
 #: file name of code that took a lock -> whether it is a stdlib wrapper (Condition, Queue...):
 #: keyed by file, not by code object, whose hash is recomputed on every look-up
 _WRAPPER_FILES: dict[str, bool] = {}
+
+
+def _released(lock: Any) -> Any:
+    """What a released hold keeps of its lock: a weak reference.  The hold stays the thread's
+    latest acquisition of the class (``last_acq``, for cross-release windows), which only compares
+    the lock with a condition's own, held, lock; a lock nobody uses any more must die (a
+    ``WeakValueDictionary`` of named locks, oslo.concurrency's)."""
+    try:
+        return _weakref(lock)
+    except TypeError:
+        return lock
 
 
 def _nothing() -> None:

@@ -31,6 +31,7 @@ def lockdep(program: str, tmp_path: Path, **env: str) -> tuple[list, str]:
 
 @pytest.mark.parametrize("program", [
     "futures_wait_many.py",   # the stdlib nests every future's condition, sorted by id
+    "futures_waited_round_after_round.py",  # ... round after round, each round's futures dropped
     "accounts_sorted.py",     # two instances of one class, always in id order
     "nested_futures.py",      # outer future's condition held while waiting on an inner one
     "handoff_done_flag.py",   # a Lock released by the worker, re-acquired to wait for it
@@ -348,6 +349,7 @@ def test_an_interrupt_while_waiting_for_a_contended_lock_never_leaves_it_held():
     "entry_lock_outlives_table_lock.py",  # ... and the group-hold rule's buggy twin
     f"{REPROS}/barrier_rounds_under_lock.py",  # a barrier's rounds
     "barrier_round_one_both_roles.py",  # ... and their buggy twin
+    "futures_waited_round_after_round.py",  # locks that die and leave their address to new ones
     "stop_then_join.py",         # cycles of thread and queue events alone, the own-signal rule
     "pool_finalizer_other_instance.py",  # a callback judged as normal code
     f"{REPROS}/lock_born_in_critical_section.py",  # private acquisitions

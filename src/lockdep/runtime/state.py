@@ -65,7 +65,7 @@ class TraceWriter:
         self._dumps = json.dumps
         self.f = f
         self.lock = _thread.RLock()  # reentrant: held across fork() by the forking thread
-        self.declared: set[int] = set()
+        self.declared: set[str] = set()  # lock ids (not ``id()``: a dead lock's address is reused)
         self.lines = 0  # written so far: the next event's line number is lines + 1
 
     def write(self, **ev: Any) -> None:
@@ -628,8 +628,8 @@ class Runtime:
         assert tr is not None
         lid = self.lock_id(lock)
         node = self.validator.graph.nodes[lock._ld_node]
-        if id(lock) not in tr.declared:
-            tr.declared.add(id(lock))
+        if lid not in tr.declared:
+            tr.declared.add(lid)
             init: dict[str, Any] = {"op": "lock_init", "lock": lid, "class": node.name, "kind": node.kind,
                                     "site": self.validator.class_sites.get(node.name, "?")}
             if node.instance_order:

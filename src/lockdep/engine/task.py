@@ -6,12 +6,32 @@ edges extracted) independently and the graph merged afterwards.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
+
+Ref = weakref.ReferenceType  # the C type itself: a runtime may rebind weakref.ref
+
+
+def weak(obj: Any) -> Any:
+    """A lock kept weakly (a live caller's object; a trace's name is kept as it is)."""
+    try:
+        return Ref(obj)
+    except TypeError:  # a name in a trace
+        return obj
+
+
+def strong(x: Any) -> Any:
+    """The lock ``weak`` kept, or a note that it was freed."""
+    if type(x) is Ref:
+        obj = x()
+        return obj if obj is not None else "(an instance since freed)"
+    return x
 
 
 class HeldLock:
     """An entry of ``curr->held_locks[]``; also the record of a task's latest
-    acquisition of a class (for cross-release windows)."""
+    acquisition of a class (for cross-release windows).  A live caller keeps the lock of
+    an entry off the stack weakly (``weak``): a lock nobody uses any more must die."""
 
     __slots__ = ("lock", "node", "read", "trylock", "ctx", "chain_key", "refs", "site", "stack", "line", "seq",
                  "owner", "private")

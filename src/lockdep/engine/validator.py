@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 from . import findings as F
 from .findings import Finding, HeldInfo
 from .graph import Graph, Witness, calc_dep, dep_names
-from .task import HeldLock, TaskState
+from .task import HeldLock, Ref, TaskState, strong, weak
 from .usage import (
     CONTEXTS,
     ENABLED,
@@ -77,38 +77,22 @@ class InstanceEdge:
     def __init__(self, witness: Witness, held: Any, taken: Any, classes: tuple[int, int]):
         self.witness = witness
         self.classes = classes
-        self._held = _weak(held)
-        self._taken = _weak(taken)
+        self._held = weak(held)
+        self._taken = weak(taken)
 
     @property
     def held(self) -> Any:
-        return _strong(self._held)
+        return strong(self._held)
 
     @property
     def taken(self) -> Any:
-        return _strong(self._taken)
+        return strong(self._taken)
 
     @property
     def gone(self) -> bool:
         """One of its locks was freed (a name from a trace never is)."""
-        return any(type(r) is _Ref and r() is None for r in (self._held, self._taken))
+        return any(type(r) is Ref and r() is None for r in (self._held, self._taken))
 
-
-_Ref = weakref.ReferenceType  # the C type itself: a runtime may rebind weakref.ref
-
-
-def _weak(obj: Any) -> Any:
-    try:
-        return _Ref(obj)
-    except TypeError:  # a name in a trace
-        return obj
-
-
-def _strong(x: Any) -> Any:
-    if type(x) is _Ref:
-        obj = x()
-        return obj if obj is not None else "(an instance since freed)"
-    return x
 
 
 def node_name(cls: str, subclass: int) -> str:
@@ -276,13 +260,13 @@ class Validator:
                 if push:
                     held.append(h)
                 if read == 2:
-                    _keep_strong(ts, nid)
+                    _keepstrong(ts, nid)
                 ts.last_acq[nid] = h
                 return h
         self._push(ts, h, push)
         if not trylock:
             if read == 2:
-                _keep_strong(ts, nid)
+                _keepstrong(ts, nid)
             ts.last_acq[nid] = h
         return h
 
@@ -846,7 +830,7 @@ class Validator:
 
     def _lock_desc(self, h: HeldLock) -> dict:
         node = self.graph.nodes[h.node]
-        return {"class": node.name, "lock": _lock_text(h.lock), "usage": usage_string(node.usage), "mode": _mode(h),
+        return {"class": node.name, "lock": str(strong(h.lock)), "usage": usage_string(node.usage), "mode": _mode(h),
                 "site": self._site(h.site), "line": h.line, "event": node.kind == "event"}
 
     @staticmethod
@@ -1049,20 +1033,12 @@ def _learned_here(e: Any) -> bool:
     return e is not None and e.witness is not None and e.witness.seq > 0
 
 
-def _keep_strong(ts: TaskState, nid: int) -> None:
+def _keepstrong(ts: TaskState, nid: int) -> None:
     """A recursive read replaces the task's latest acquisition of the class: keep an earlier write or
     plain read of it, whose dependency in a cross-release window is the strong one."""
     old = ts.last_acq.get(nid)
     if old is not None and old.read != 2:
         ts.strong_acq[nid] = old
-
-
-def _lock_text(lock: Any) -> str:
-    """A lock for a report; a live caller keeps a released one weakly (its latest acquisition)."""
-    if type(lock) is weakref.ReferenceType:
-        lock = lock()
-        return str(lock) if lock is not None else "(released, freed)"
-    return str(lock)
 
 
 def _mode(h: HeldLock) -> str:

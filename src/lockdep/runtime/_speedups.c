@@ -881,7 +881,7 @@ fast_release(LockBase *self)
     if (!n || PyList_GET_ITEM(held, n - 1) != h)
         return 0;
     /* off the stack, the entry is still the thread's latest acquisition of the class (last_acq):
-       it keeps the lock weakly, so that a lock nobody uses any more dies (state._released) */
+       it keeps the lock weakly, so that a lock nobody uses any more dies (engine.task.weak) */
     PyObject *ref = PyWeakref_NewRef((PyObject *)self, NULL);
     if (ref == NULL)
         return 0;  /* (before anything changed: the slow path pops it) */

@@ -17,6 +17,7 @@ import time
 from typing import Any, Callable
 
 from ..engine.task import HeldLock
+from ..engine.task import Ref as _weak_ref  # (the C type: our locks always take weak references)
 from . import state, watchdog
 
 _allocate_lock = _thread.allocate_lock
@@ -24,7 +25,6 @@ _get_ident = _thread.get_ident
 _CRLock = _thread.RLock
 _getframe = sys._getframe
 _sleep = time.sleep
-_weakref = state._weakref
 _wrapper_files = state._WRAPPER_FILES
 _OrigCondition = threading.Condition
 
@@ -162,7 +162,7 @@ class _PyLockBase:
             if held and held[-1] is h:
                 del held[-1]
                 h.refs = 0
-                h.lock = _weakref(self)  # (``state._released``)
+                h.lock = _weak_ref(self)  # (``engine.task.weak``)
                 return
         rt = current
         if rt is not None and self._ld_node >= 0:
@@ -182,7 +182,7 @@ class _PyLockBase:
             if held and held[-1] is h:
                 del held[-1]
                 h.refs = 0
-                h.lock = _weakref(self)  # (``state._released``)
+                h.lock = _weak_ref(self)  # (``engine.task.weak``)
                 return
         rt = current
         if rt is not None and self._ld_node >= 0:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import _thread
 import os
 import sys
-from _weakref import ref as _weakref
 from sys import getrefcount
 from types import FrameType
 from typing import IO, Any, Callable
 
 from ..engine.findings import CIRCULAR as F_CIRCULAR
 from ..engine.findings import Finding
-from ..engine.task import HeldLock, TaskState
+from ..engine.task import HeldLock, TaskState, weak
 from ..engine.usage import HANDLER_CTX, MASK_TABLE, PROCESS
 from ..engine.validator import Validator
 from . import sites
@@ -675,7 +674,7 @@ class Runtime:
                 self.trace.write(op="release", task=ts.name, lock=self.lock_id(lock))
             h = held.pop()
             h.refs = 0
-            h.lock = _released(lock)
+            h.lock = weak(lock)
             return
         if any(h.lock is lock for h in held):
             if self._group_released(held, lock):
@@ -849,17 +848,6 @@ class Runtime:
 #: file name of code that took a lock -> whether it is a stdlib wrapper (Condition, Queue...):
 #: keyed by file, not by code object, whose hash is recomputed on every look-up
 _WRAPPER_FILES: dict[str, bool] = {}
-
-
-def _released(lock: Any) -> Any:
-    """What a released hold keeps of its lock: a weak reference.  The hold stays the thread's
-    latest acquisition of the class (``last_acq``, for cross-release windows), which only compares
-    the lock with a condition's own, held, lock; a lock nobody uses any more must die (a
-    ``WeakValueDictionary`` of named locks, oslo.concurrency's)."""
-    try:
-        return _weakref(lock)
-    except TypeError:
-        return lock
 
 
 def _nothing() -> None:

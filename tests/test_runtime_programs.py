@@ -26,7 +26,10 @@ def test_abba_between_two_threads(tmp_path):
 
 def test_join_while_holding_a_lock_the_thread_needs(tmp_path):
     p, found = lockdep_json(EXAMPLES / "join_under_lock.py", tmp_path)
-    assert kinds(found) == [("circular_dependency", ["(thread)refresh@examples/python/join_under_lock.py:21", "join_under_lock.cache_lock"])]
+    # which edge closes the cycle depends on whether the worker's exit comes before the join (a race
+    # of the example itself: the cycle is the same, listed from its new edge)
+    assert [(k, sorted(c)) for k, c in kinds(found)] == [
+        ("circular_dependency", ["(thread)refresh@examples/python/join_under_lock.py:21", "join_under_lock.cache_lock"])]
 
 
 def test_future_result_under_a_lock_the_work_item_takes(tmp_path):
